@@ -1,0 +1,267 @@
+#include "qd/channel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "common/log.h"
+#include "common/names.h"
+#include "qd/client_v2.h"
+#include "qd/options.h"
+#include "qd/qd.h"
+#include "qd/topic.h"
+
+namespace q {
+
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Channel::Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk)
+    : topic_(topic),
+      name_(std::move(name)),
+      ephemeral_(IsEphemeral(name_)),
+      options_(options),
+      queue_(static_cast<size_t>(options.mem_queue_size), std::move(disk)) {}
+
+Channel::~Channel() = default;
+
+void Channel::Put(Message m) {
+  ++message_count_;
+  int64_t now = NowNs();
+  if (m.deliver_at > now) {
+    deferred_.Add(std::move(m));
+    return;
+  }
+  // Fast path: nothing waiting and a consumer has room — hand it over directly. This is
+  // also NSQ's zero-capacity hand-off when --mem-queue-size=0.
+  if (!paused_ && queue_.Empty()) {
+    if (ClientV2* c = NextReadyClient()) {
+      Deliver(c, std::move(m));
+      return;
+    }
+  }
+  Enqueue(std::move(m));
+}
+
+void Channel::Enqueue(Message m) {
+  std::string error;
+  switch (queue_.Put(std::move(m), &error)) {
+    case BackedQueue::PutResult::kOk:
+      break;
+    case BackedQueue::PutResult::kDropped:
+      break;  // ephemeral channel over --mem-queue-size: dropped, as NSQ does
+    case BackedQueue::PutResult::kFailed:
+      // The topic accepted the message; a failed copy into one channel is only logged, as
+      // in nsqd. The daemon reports itself unhealthy until a disk write succeeds.
+      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to write message to disk: ", error);
+      topic_->qd().SetDiskError(error);
+      return;
+  }
+  Pump();
+}
+
+bool Channel::AddClient(ClientV2* client, std::string* error) {
+  int64_t max = options_.max_channel_consumers;
+  if (max > 0 && static_cast<int64_t>(clients_.size()) >= max) {
+    *error = "channel consumers for " + topic_->name() + ":" + name_ + " exceeds limit of " + std::to_string(max);
+    return false;
+  }
+  clients_.push_back(client);
+  return true;
+}
+
+void Channel::RemoveClient(ClientV2* client) {
+  auto it = std::find(clients_.begin(), clients_.end(), client);
+  if (it == clients_.end()) return;
+  clients_.erase(it);
+  if (ephemeral_ && clients_.empty()) {
+    // An ephemeral channel goes with its last consumer. Deferred, and re-checked, so a
+    // consumer that subscribes meanwhile keeps it.
+    std::weak_ptr<Topic> weak = topic_->weak_from_this();
+    std::string name = name_;
+    asio::post(topic_->shard().io(), [weak, name] {
+      auto topic = weak.lock();
+      if (!topic) return;
+      Channel* ch = topic->FindChannel(name);
+      if (ch && ch->client_count() == 0) topic->DeleteChannel(name);
+    });
+  }
+}
+
+ClientV2* Channel::NextReadyClient() {
+  size_t n = clients_.size();
+  for (size_t i = 0; i < n; ++i) {
+    size_t idx = (next_client_ + i) % n;
+    if (clients_[idx]->IsReadyForMessages()) {
+      next_client_ = (idx + 1) % n;
+      return clients_[idx];
+    }
+  }
+  return nullptr;
+}
+
+void Channel::Pump() {
+  if (paused_ || clients_.empty()) return;
+  while (!queue_.Empty()) {
+    ClientV2* c = NextReadyClient();
+    if (c == nullptr) return;
+    auto m = queue_.Pop();
+    if (!m) return;
+    if (m->deliver_at > NowNs()) {
+      // Read back from disk after a restart with its delay still to run.
+      deferred_.Add(std::move(*m));
+      continue;
+    }
+    Deliver(c, std::move(*m));
+  }
+}
+
+void Channel::Deliver(ClientV2* client, Message m) {
+  if (int rate = client->sample_rate(); rate > 0) {
+    // Sampling drops the message for the whole channel (nsqd does the same).
+    static thread_local std::minstd_rand rng{std::random_device{}()};
+    if (static_cast<int>(rng() % 100) > rate) return;
+  }
+  ++m.attempts;
+  int64_t now = NowNs();
+  InFlight entry{m, client->id(), now, now + client->msg_timeout_ns()};
+  if (!in_flight_.Add(std::move(entry))) {
+    LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): message ", m.id.view(),
+              " already in flight, dropping the duplicate");
+    return;
+  }
+  client->SendMessage(m);
+}
+
+ClientV2* Channel::FindClient(uint64_t id) const {
+  for (ClientV2* c : clients_)
+    if (c->id() == id) return c;
+  return nullptr;
+}
+
+void Channel::ClientInFlightDone(uint64_t client_id) {
+  if (ClientV2* c = FindClient(client_id)) c->InFlightDone();
+}
+
+namespace {
+std::string Reason(InFlightQueue::Result r) {
+  return r == InFlightQueue::Result::kNotOwner ? "client does not own message" : "ID not in flight";
+}
+}  // namespace
+
+std::string Channel::Finish(ClientV2* client, const MessageId& id) {
+  auto r = in_flight_.Remove(id, client->id(), nullptr);
+  if (r != InFlightQueue::Result::kOk) return Reason(r);
+  client->InFlightDone();
+  return {};
+}
+
+std::string Channel::Requeue(ClientV2* client, const MessageId& id, int64_t delay_ns) {
+  InFlight entry;
+  auto r = in_flight_.Remove(id, client->id(), &entry);
+  if (r != InFlightQueue::Result::kOk) return Reason(r);
+  client->InFlightDone();
+  ++requeue_count_;
+  if (delay_ns > 0) {
+    entry.message.deliver_at = NowNs() + delay_ns;
+    deferred_.Add(std::move(entry.message));
+  } else {
+    entry.message.deliver_at = 0;
+    Enqueue(std::move(entry.message));
+  }
+  return {};
+}
+
+std::string Channel::Touch(ClientV2* client, const MessageId& id) {
+  const InFlight* e = in_flight_.Find(id);
+  if (e == nullptr) return "ID not in flight";
+  if (e->client_id != client->id()) return "client does not own message";
+  int64_t deadline = NowNs() + client->msg_timeout_ns();
+  int64_t cap = e->delivered_at + options_.max_msg_timeout.count();
+  in_flight_.SetDeadline(id, client->id(), std::min(deadline, cap));
+  return {};
+}
+
+void Channel::Scan(int64_t now) {
+  auto expired = in_flight_.PopExpired(now);
+  for (auto& e : expired) {
+    ++timeout_count_;
+    ClientInFlightDone(e.client_id);
+    LOG_DEBUG("CHANNEL(", topic_->name(), ":", name_, "): message ", e.message.id.view(), " timed out");
+    e.message.deliver_at = 0;
+    Enqueue(std::move(e.message));
+  }
+  auto due = deferred_.PopDue(now);
+  for (auto& m : due) Enqueue(std::move(m));
+  if (!expired.empty() || !due.empty()) Pump();
+}
+
+void Channel::SetPaused(bool paused) {
+  paused_ = paused;
+  topic_->qd().metadata().ChannelPaused(topic_->name(), name_, paused);
+  if (!paused_) Pump();
+}
+
+void Channel::Empty() {
+  queue_.Clear();
+  in_flight_.TakeAll();
+  deferred_.TakeAll();
+  // Consumers' in-flight counts restart at zero; their later FINs fail harmlessly.
+  for (ClientV2* c : clients_) c->ResetInFlight();
+  Pump();
+}
+
+void Channel::Delete() {
+  std::vector<ClientV2*> clients;
+  clients.swap(clients_);
+  for (ClientV2* c : clients) c->DetachFromChannel();
+  in_flight_.TakeAll();
+  deferred_.TakeAll();
+  queue_.Delete();
+}
+
+void Channel::Close() {
+  std::vector<ClientV2*> clients;
+  clients.swap(clients_);
+  for (ClientV2* c : clients) c->DetachFromChannel();
+  // In-flight and deferred messages go to disk with the queue: nothing accepted is lost
+  // across a clean restart (deferred ones keep their due time in the record).
+  for (auto& e : in_flight_.TakeAll()) {
+    e.message.deliver_at = 0;
+    std::string error;
+    if (queue_.Put(std::move(e.message), &error) == BackedQueue::PutResult::kFailed)
+      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to save in-flight message: ", error);
+  }
+  for (auto& m : deferred_.TakeAll()) {
+    std::string error;
+    if (queue_.Put(std::move(m), &error) == BackedQueue::PutResult::kFailed)
+      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to save deferred message: ", error);
+  }
+  std::string error;
+  if (!queue_.Close(&error)) LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): close failed: ", error);
+}
+
+ChannelStats Channel::Stats(bool include_clients) const {
+  ChannelStats s;
+  s.name = name_;
+  s.depth = queue_.Depth();
+  s.backend_depth = queue_.BackendDepth();
+  s.in_flight_count = static_cast<int64_t>(in_flight_.size());
+  s.deferred_count = static_cast<int64_t>(deferred_.size());
+  s.message_count = message_count_;
+  s.requeue_count = requeue_count_;
+  s.timeout_count = timeout_count_;
+  s.client_count = static_cast<int64_t>(clients_.size());
+  s.paused = paused_;
+  s.corrupt_records = queue_.corrupt_records();
+  if (include_clients)
+    for (ClientV2* c : clients_) s.clients.push_back(c->Stats());
+  return s;
+}
+
+}  // namespace q

@@ -1,0 +1,86 @@
+// A channel: one copy of every message of its topic, shared by the consumers SUBscribed
+// to it, who compete for its messages. Holds the queue (memory + disk), the in-flight table
+// and the deferred queue, and pushes messages to consumers within their RDY counts.
+//
+// Thread-safety: everything runs on the owning topic's shard thread. Owned by its Topic;
+// consumers hold a raw pointer that Delete() clears before the channel goes away.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/message.h"
+#include "qd/backed_queue.h"
+#include "qd/deferred_queue.h"
+#include "qd/in_flight_queue.h"
+#include "qd/stats.h"
+
+namespace q {
+
+class ClientV2;
+class Topic;
+struct Options;
+
+class Channel {
+ public:
+  Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk);
+  ~Channel();
+
+  const std::string& name() const { return name_; }
+  bool ephemeral() const { return ephemeral_; }
+  bool paused() const { return paused_; }
+  Topic* topic() const { return topic_; }
+
+  // A copy from the topic's fan-out. Counts it, holds it back if deferred, else queues it
+  // and delivers what consumers have room for.
+  void Put(Message m);
+
+  // Consumers. AddClient fails (false, *error) past --max-channel-consumers.
+  bool AddClient(ClientV2* client, std::string* error);
+  void RemoveClient(ClientV2* client);
+  size_t client_count() const { return clients_.size(); }
+  // Delivers while some consumer is ready (in flight < RDY) and a message is queued.
+  void Pump();
+
+  // FIN / REQ / TOUCH from a consumer. Empty string on success, else the failure reason
+  // ("ID not in flight", "client does not own message").
+  std::string Finish(ClientV2* client, const MessageId& id);
+  std::string Requeue(ClientV2* client, const MessageId& id, int64_t delay_ns);
+  std::string Touch(ClientV2* client, const MessageId& id);
+
+  // Moves timed-out in-flight messages back to the queue and due deferred ones into it.
+  void Scan(int64_t now);
+
+  void SetPaused(bool paused);
+  // Drops queued, in-flight and deferred messages.
+  void Empty();
+  // Closes every consumer's connection and removes the channel's files.
+  void Delete();
+  // Clean shutdown: in-flight and deferred messages go back to the queue, the queue to disk.
+  void Close();
+  void SyncDisk() { queue_.SyncIfNeeded(); }
+
+  ChannelStats Stats(bool include_clients) const;
+
+ private:
+  ClientV2* NextReadyClient();
+  void Deliver(ClientV2* client, Message m);
+  void Enqueue(Message m);
+  ClientV2* FindClient(uint64_t id) const;
+  void ClientInFlightDone(uint64_t client_id);
+
+  Topic* topic_;
+  std::string name_;
+  bool ephemeral_;
+  const Options& options_;
+  bool paused_ = false;
+  BackedQueue queue_;
+  InFlightQueue in_flight_;
+  DeferredQueue deferred_;
+  std::vector<ClientV2*> clients_;
+  size_t next_client_ = 0;
+  int64_t message_count_ = 0, requeue_count_ = 0, timeout_count_ = 0;
+};
+
+}  // namespace q

@@ -1,0 +1,371 @@
+#include "qd/client_v2.h"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/wire.h"
+#include "qd/channel.h"
+#include "qd/protocol_v2.h"
+#include "qd/qd.h"
+#include "qd/shard.h"
+#include "qd/topic.h"
+
+namespace q {
+
+namespace {
+
+constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+// nsqd reads lines through a 16 KiB buffer; a longer line ends the connection.
+constexpr size_t kMaxLineLength = 16 * 1024;
+constexpr size_t kReadChunk = 64 * 1024;
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ClientV2::ClientV2(Qd& qd, Shard& shard, asio::ip::tcp::socket socket)
+    : qd_(qd),
+      shard_(&shard),
+      id_(qd.NextClientId()),
+      socket_(std::make_unique<asio::ip::tcp::socket>(std::move(socket))) {
+  const Options& o = qd.options();
+  heartbeat_interval_ms_ = o.client_timeout.count() / 2000000;
+  output_buffer_size_ = 16 * 1024;
+  output_buffer_timeout_ms_ = o.output_buffer_timeout.count() / 1000000;
+  msg_timeout_ms_ = o.msg_timeout.count() / 1000000;
+  std::error_code ec;
+  auto ep = socket_->remote_endpoint(ec);
+  if (!ec) {
+    v6_ = ep.address().is_v6();
+    remote_address_ = (v6_ ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) + ":" +
+                      std::to_string(ep.port());
+  }
+  socket_->set_option(asio::ip::tcp::no_delay(true), ec);
+  connect_ts_ = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  read_buf_.resize(kReadChunk);
+}
+
+ClientV2::~ClientV2() = default;
+
+void ClientV2::Start() {
+  heartbeat_timer_ = std::make_unique<asio::steady_timer>(shard_->io());
+  flush_timer_ = std::make_unique<asio::steady_timer>(shard_->io());
+  shard_->clients[id_] = this;
+  asio::co_spawn(shard_->io(), [self = shared_from_this()]() { return self->Run(); }, asio::detached);
+}
+
+asio::awaitable<void> ClientV2::Run() {
+  auto self = shared_from_this();
+  LOG_INFO("TCP: new client(", remote_address_, ")");
+  last_command_ns_ = SteadyNs();
+  ArmHeartbeat();
+  if (co_await Fill(4)) {
+    std::string_view magic(read_buf_.data() + read_pos_, 4);
+    read_pos_ += 4;
+    if (magic == wire::kMagicV2) {
+      LOG_DEBUG("CLIENT(", remote_address_, "): desired protocol magic '  V2'");
+      co_await CommandLoop();
+      co_return;
+    }
+    LOG_ERROR("client(", remote_address_, ") bad protocol magic '", std::string(magic), "'");
+    // nsqd answers a bad magic with a bare error frame, no description.
+    std::string frame;
+    wire::AppendFrame(frame, wire::FrameType::kError, "E_BAD_PROTOCOL");
+    out_ += frame;
+    close_after_flush_ = true;
+    Flush();
+  }
+  Teardown();
+}
+
+asio::awaitable<void> ClientV2::ResumeAfterMove() {
+  auto self = shared_from_this();
+  auto outcome = ProtocolV2::FinishSub(*this);
+  if (outcome.error) {
+    SendError(*outcome.error);
+    Teardown();
+    co_return;
+  }
+  co_await CommandLoop();
+}
+
+asio::awaitable<void> ClientV2::CommandLoop() {
+  std::vector<std::string_view> params;
+  while (!closed_) {
+    // Find a whole line in what is buffered; read more when there is none.
+    std::string_view unread(read_buf_.data() + read_pos_, read_end_ - read_pos_);
+    size_t nl = unread.find('\n');
+    if (nl == std::string_view::npos) {
+      if (unread.size() >= kMaxLineLength) {
+        LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] line too long, closing");
+        break;
+      }
+      if (!co_await Fill(unread.size() + 1)) break;
+      continue;
+    }
+    std::string_view line = unread.substr(0, nl);
+    read_pos_ += nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    last_command_ns_ = SteadyNs();
+    params = wire::SplitParams(line);
+    LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] ", line);
+
+    ProtocolV2::Outcome outcome;
+    if (ProtocolV2::IsAsync(params[0])) {
+      outcome = co_await ProtocolV2::ExecAsync(*this, std::move(params));
+    } else {
+      outcome = ProtocolV2::ExecSync(*this, params);
+    }
+    if (outcome.moved) {
+      Shard* target = &topic_->shard();
+      int fd = moving_fd_;
+      moving_fd_ = -1;
+      // Hand over only after every handler already queued here for this connection (a
+      // timer that fired just before it was cancelled) has run and found it detached.
+      asio::post(shard_->io(), [self = shared_from_this(), target, fd] {
+        asio::post(target->io(), [self, target, fd] {
+          self->AttachToShard(*target, fd);
+          asio::co_spawn(target->io(), [self]() { return self->ResumeAfterMove(); }, asio::detached);
+        });
+      });
+      co_return;
+    }
+    if (outcome.error) {
+      SendError(*outcome.error);
+      if (outcome.error->fatal) break;
+    }
+  }
+  Teardown();
+}
+
+asio::awaitable<bool> ClientV2::Fill(size_t n) {
+  while (read_end_ - read_pos_ < n) {
+    if (closed_) co_return false;
+    // Make room: slide unread bytes to the front, grow only for a body already checked
+    // against the size limits.
+    if (read_pos_ > 0 && (read_buf_.size() - read_end_ < kReadChunk / 4 || read_buf_.size() - read_pos_ < n)) {
+      std::memmove(read_buf_.data(), read_buf_.data() + read_pos_, read_end_ - read_pos_);
+      read_end_ -= read_pos_;
+      read_pos_ = 0;
+    }
+    if (read_buf_.size() < n) read_buf_.resize(n);
+    if (read_buf_.size() - read_end_ < 512) read_buf_.resize(read_buf_.size() + kReadChunk);
+    auto [ec, got] = co_await socket_->async_read_some(
+        asio::buffer(read_buf_.data() + read_end_, read_buf_.size() - read_end_), kAsTuple);
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+        LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] read error: ", ec.message());
+      co_return false;
+    }
+    read_end_ += got;
+  }
+  // Shrink a buffer grown for a big body once it is consumed.
+  co_return true;
+}
+
+void ClientV2::Teardown() {
+  if (channel_) {
+    channel_->RemoveClient(this);
+    channel_ = nullptr;
+  }
+  topic_.reset();
+  shard_->clients.erase(id_);
+  LOG_INFO("PROTOCOL(V2): [", remote_address_, "] exiting ioloop");
+  if (out_.empty() && !writing_) {
+    Close();
+  } else {
+    close_after_flush_ = true;
+    Flush();
+  }
+}
+
+void ClientV2::Close() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ec;
+  if (heartbeat_timer_) heartbeat_timer_->cancel();
+  if (flush_timer_) flush_timer_->cancel();
+  if (socket_) {
+    socket_->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_->close(ec);
+  }
+}
+
+void ClientV2::DetachFromChannel() {
+  channel_ = nullptr;
+  state_ = State::kClosing;
+  Close();
+}
+
+// --- output -----------------------------------------------------------------------------
+
+void ClientV2::SendResponse(std::string_view data) {
+  if (closed_) return;
+  wire::AppendFrame(out_, wire::FrameType::kResponse, data);
+  Flush();
+}
+
+void ClientV2::SendError(const ClientError& e) {
+  if (closed_) return;
+  LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] ", e.code, " ", e.desc);
+  wire::AppendFrame(out_, wire::FrameType::kError, e.code + " " + e.desc);
+  if (e.fatal) close_after_flush_ = true;
+  Flush();
+}
+
+void ClientV2::SendMessage(const Message& m) {
+  ++in_flight_count_;
+  ++message_count_;
+  wire::AppendMessageFrame(out_, m);
+  if (static_cast<int64_t>(out_.size()) >= output_buffer_size_ || output_buffer_timeout_ms_ == 0 ||
+      !IsReadyForMessages()) {
+    Flush();
+  } else {
+    ArmFlushTimer();
+  }
+}
+
+void ClientV2::ArmFlushTimer() {
+  if (flush_armed_ || !flush_timer_) return;
+  flush_armed_ = true;
+  flush_timer_->expires_after(std::chrono::milliseconds(output_buffer_timeout_ms_));
+  flush_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || !self->socket_) return;  // cancelled, or detached for a move
+    self->flush_armed_ = false;
+    self->Flush();
+  });
+}
+
+void ClientV2::Flush() {
+  if (writing_ || closed_ || !socket_) return;
+  if (out_.empty()) {
+    if (close_after_flush_) Close();
+    return;
+  }
+  writing_ = true;
+  wbuf_.swap(out_);
+  out_.clear();
+  write_started_ns_ = SteadyNs();
+  asio::async_write(*socket_, asio::buffer(wbuf_), [self = shared_from_this()](std::error_code ec, size_t) {
+    self->writing_ = false;
+    self->wbuf_.clear();
+    if (self->wbuf_.capacity() > 1 << 20) self->wbuf_.shrink_to_fit();
+    if (self->idle_waiter_) self->idle_waiter_->cancel();
+    if (ec) {
+      self->Close();
+      return;
+    }
+    self->Flush();
+  });
+}
+
+// --- heartbeats and deadlines -----------------------------------------------------------
+
+void ClientV2::ArmHeartbeat() {
+  if (!heartbeat_timer_ || closed_) return;
+  heartbeat_timer_->cancel();
+  if (heartbeat_interval_ms_ <= 0) return;
+  heartbeat_timer_->expires_after(std::chrono::milliseconds(heartbeat_interval_ms_));
+  heartbeat_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec) return;
+    self->OnHeartbeatTick();
+  });
+}
+
+void ClientV2::OnHeartbeatTick() {
+  if (closed_ || !socket_) return;
+  int64_t now = SteadyNs();
+  int64_t interval_ns = heartbeat_interval_ms_ * 1000000;
+  // No whole command for two heartbeats: the client is gone (nsqd's read deadline).
+  if (now - last_command_ns_ > 2 * interval_ns) {
+    LOG_INFO("PROTOCOL(V2): [", remote_address_, "] no command for ", 2 * heartbeat_interval_ms_,
+             "ms, closing");
+    Close();
+    return;
+  }
+  // A write stuck for a whole heartbeat: a reader too slow to keep (nsqd's write deadline).
+  if (writing_ && now - write_started_ns_ > interval_ns) {
+    LOG_INFO("PROTOCOL(V2): [", remote_address_, "] write stalled for ", heartbeat_interval_ms_,
+             "ms, closing");
+    Close();
+    return;
+  }
+  SendResponse(wire::kHeartbeat);
+  ArmHeartbeat();
+}
+
+// --- moving between shards --------------------------------------------------------------
+
+asio::awaitable<void> ClientV2::WaitWritesIdle() {
+  while (writing_ && !closed_) {
+    asio::steady_timer waiter(shard_->io(), std::chrono::steady_clock::time_point::max());
+    idle_waiter_ = &waiter;
+    co_await waiter.async_wait(kAsTuple);
+    idle_waiter_ = nullptr;
+  }
+}
+
+void ClientV2::DetachFromShard() {
+  // Handlers of the old timers see operation_aborted and touch nothing.
+  heartbeat_timer_->cancel();
+  flush_timer_->cancel();
+  heartbeat_timer_.reset();
+  flush_timer_.reset();
+  flush_armed_ = false;
+  shard_->clients.erase(id_);
+  std::error_code ec;
+  moving_fd_ = socket_->release(ec);
+  socket_.reset();
+}
+
+void ClientV2::AttachToShard(Shard& shard, int fd) {
+  shard_ = &shard;
+  std::error_code ec;
+  socket_ = std::make_unique<asio::ip::tcp::socket>(shard.io());
+  socket_->assign(v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
+  if (ec) {
+    LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] cannot move connection: ", ec.message());
+    ::close(fd);
+    closed_ = true;
+  }
+  heartbeat_timer_ = std::make_unique<asio::steady_timer>(shard.io());
+  flush_timer_ = std::make_unique<asio::steady_timer>(shard.io());
+  shard.clients[id_] = this;
+  ArmHeartbeat();
+  if (!out_.empty()) Flush();
+}
+
+ClientStats ClientV2::Stats() const {
+  ClientStats s;
+  s.client_id = client_id_;
+  s.hostname = hostname_;
+  s.remote_address = remote_address_;
+  s.user_agent = user_agent_;
+  s.state = static_cast<int>(state_);
+  s.ready_count = ready_count_;
+  s.in_flight_count = in_flight_count_;
+  s.message_count = message_count_;
+  s.finish_count = finish_count_;
+  s.requeue_count = requeue_count_;
+  s.connect_ts = connect_ts_;
+  s.sample_rate = sample_rate_;
+  s.topology_region = qd_.options().topology_region;
+  s.topology_zone = qd_.options().topology_zone;
+  s.pub_counts = pub_counts_;
+  if (!identified_ && s.client_id.empty()) {
+    // nsqd shows the remote host when a client never identified.
+    s.client_id = remote_address_.substr(0, remote_address_.rfind(':'));
+    s.hostname = s.client_id;
+  }
+  return s;
+}
+
+}  // namespace q

@@ -1,0 +1,548 @@
+#include "qd/http_api.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/byte_order.h"
+#include "common/duration.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "qd/client_v2.h"
+#include "qd/qd.h"
+#include "qd/stats.h"
+
+namespace q {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kNsqHeader = "X-NSQ-Content-Type";
+constexpr const char* kNsqHeaderValue = "nsq; version=1.0";
+constexpr const char* kJsonType = "application/json; charset=utf-8";
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Error and success responses in nsqd's shapes.
+void Error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_header(kNsqHeader, kNsqHeaderValue);
+  res.set_content(json{{"message", message}}.dump(), kJsonType);
+}
+void JsonOk(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_header(kNsqHeader, kNsqHeaderValue);
+  res.set_content(body.dump(), kJsonType);
+}
+void TextOk(httplib::Response& res, const std::string& text) {
+  res.status = 200;
+  res.set_header(kNsqHeader, kNsqHeaderValue);
+  res.set_content(text, "text/plain; charset=utf-8");
+}
+void EmptyOk(httplib::Response& res) {
+  res.status = 200;
+  res.set_header(kNsqHeader, kNsqHeaderValue);
+  res.set_content("", "text/plain; charset=utf-8");
+}
+
+// Parameters come only from the query string; a repeated key means its first value.
+std::optional<std::string> Param(const httplib::Request& req, const char* key) {
+  if (!req.has_param(key)) return std::nullopt;
+  return req.get_param_value(key, 0);
+}
+
+bool BoolParam(const httplib::Request& req, const char* key, bool if_absent) {
+  auto v = Param(req, key);
+  if (!v) return if_absent;
+  // nsqd: "false"/"0" are false; any other value counts as true.
+  return !(*v == "false" || *v == "0");
+}
+
+class Api {
+ public:
+  explicit Api(Qd& qd) : qd_(qd) {}
+
+  void Register(httplib::Server& server) {
+    Route("/ping", {"GET", "HEAD"}, &Api::Ping);
+    Route("/info", {"GET", "HEAD"}, &Api::Info);
+    Route("/pub", {"POST"}, &Api::Pub);
+    Route("/mpub", {"POST"}, &Api::Mpub);
+    Route("/stats", {"GET", "HEAD"}, &Api::Stats);
+    Route("/topic/create", {"POST"}, &Api::TopicCreate);
+    Route("/topic/delete", {"POST"}, &Api::TopicDelete);
+    Route("/topic/empty", {"POST"}, &Api::TopicEmpty);
+    Route("/topic/pause", {"POST"}, &Api::TopicPause);
+    Route("/topic/unpause", {"POST"}, &Api::TopicUnpause);
+    Route("/channel/create", {"POST"}, &Api::ChannelCreate);
+    Route("/channel/delete", {"POST"}, &Api::ChannelDelete);
+    Route("/channel/empty", {"POST"}, &Api::ChannelEmpty);
+    Route("/channel/pause", {"POST"}, &Api::ChannelPause);
+    Route("/channel/unpause", {"POST"}, &Api::ChannelUnpause);
+
+    // Bodies are read by the handler, not by httplib up front: httplib refuses a POST
+    // without Content-Length (400), yet `curl -X POST .../topic/create?topic=t` — the
+    // usage NSQ's documentation shows — sends none, and nsqd accepts it as empty.
+    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& reader) {
+      std::string body;
+      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+        bool ok = reader([&](const char* data, size_t n) {
+          body.append(data, n);
+          return true;
+        });
+        if (!ok) {
+          if (res.status == -1 || res.status == 200) res.status = 400;
+          return;
+        }
+      }
+      Dispatch(req, res, body);
+    };
+    auto no_body = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res, ""); };
+    server.Get(".*", no_body);
+    server.Post(".*", with_body);
+    server.Put(".*", with_body);
+    server.Patch(".*", with_body);
+    server.Delete(".*", no_body);
+    server.Options(".*", no_body);
+    const Options& o = qd_.options();
+    // Bodies up to the larger limit reach the handlers, which answer with nsqd's codes.
+    server.set_payload_max_length(static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1);
+    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) Error(res, 413, req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG");
+      else if (res.status == 400) Error(res, 400, "INVALID_REQUEST");
+      else if (res.status == 404) Error(res, 404, "NOT_FOUND");
+    });
+    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      LOG_ERROR("HTTP: ", req.method, " ", req.path, " failed: ", what);
+      Error(res, 500, "INTERNAL_ERROR");
+    });
+    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      LOG_DEBUG("HTTP: ", res.status, " ", req.method, " ", req.path, " (", req.remote_addr, ")");
+    });
+  }
+
+ private:
+  using Handler = void (Api::*)(const httplib::Request&, const std::string& body, httplib::Response&);
+  struct RouteEntry {
+    std::set<std::string> methods;
+    Handler handler;
+  };
+
+  void Route(const std::string& path, std::set<std::string> methods, Handler h) {
+    routes_[path] = RouteEntry{std::move(methods), h};
+  }
+
+  void Dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+    if (req.path.rfind("/config/", 0) == 0) return Config(req, body, res);
+    auto it = routes_.find(req.path);
+    if (it == routes_.end()) return Error(res, 404, "NOT_FOUND");
+    if (!it->second.methods.contains(req.method)) return Error(res, 405, "METHOD_NOT_ALLOWED");
+    (this->*(it->second.handler))(req, body, res);
+  }
+
+  // --- health and identity ---------------------------------------------------------------
+
+  void Ping(const httplib::Request&, const std::string&, httplib::Response& res) {
+    // No NSQ header on /ping, as nsqd.
+    if (qd_.healthy()) {
+      res.status = 200;
+      res.set_content("OK", "text/plain; charset=utf-8");
+    } else {
+      res.status = 500;
+      res.set_content(qd_.Health(), "text/plain; charset=utf-8");
+    }
+  }
+
+  void Info(const httplib::Request&, const std::string&, httplib::Response& res) {
+    const Options& o = qd_.options();
+    JsonOk(res, {{"version", Q_VERSION},
+                 {"broadcast_address", qd_.broadcast_address()},
+                 {"hostname", qd_.hostname()},
+                 {"http_port", o.broadcast_http_port > 0 ? o.broadcast_http_port : qd_.http_port()},
+                 {"tcp_port", o.broadcast_tcp_port > 0 ? o.broadcast_tcp_port : qd_.tcp_port()},
+                 {"start_time", qd_.start_time()},
+                 {"max_heartbeat_interval", o.max_heartbeat_interval.count()},
+                 {"max_output_buffer_size", o.max_output_buffer_size},
+                 {"max_output_buffer_timeout", o.max_output_buffer_timeout.count()},
+                 {"max_deflate_level", o.max_deflate_level},
+                 {"topology_zone", o.topology_zone},
+                 {"topology_region", o.topology_region}});
+  }
+
+  // --- publishing --------------------------------------------------------------------------
+
+  // Validates ?topic= as /pub and /mpub do; returns the name or answers the error.
+  std::optional<std::string> TopicParam(const httplib::Request& req, httplib::Response& res,
+                                        const char* invalid_code) {
+    auto topic = Param(req, "topic");
+    if (!topic) {
+      Error(res, 400, "MISSING_ARG_TOPIC");
+      return std::nullopt;
+    }
+    if (!IsValidTopicName(*topic)) {
+      Error(res, 400, invalid_code);
+      return std::nullopt;
+    }
+    return topic;
+  }
+
+  bool PublishBodies(const std::string& topic_name, std::vector<Body> bodies, int64_t deliver_at,
+                     httplib::Response& res) {
+    auto topic = qd_.GetOrCreateTopic(topic_name);
+    if (!topic) {
+      Error(res, 503, "EXITING");
+      return false;
+    }
+    auto result = RunSync(topic->shard(), [&] {
+      std::string error;
+      return topic->Publish(std::move(bodies), deliver_at, &error);
+    });
+    if (!result || !*result) {
+      Error(res, 503, "EXITING");
+      return false;
+    }
+    TextOk(res, "OK");
+    return true;
+  }
+
+  void Pub(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    const Options& o = qd_.options();
+    if (static_cast<int64_t>(body.size()) > o.max_msg_size) return Error(res, 413, "MSG_TOO_BIG");
+    if (body.empty()) return Error(res, 400, "MSG_EMPTY");
+    auto topic = TopicParam(req, res, "INVALID_TOPIC");
+    if (!topic) return;
+    int64_t deliver_at = 0;
+    if (auto d = Param(req, "defer")) {
+      char* end = nullptr;
+      errno = 0;
+      long long ms = std::strtoll(d->c_str(), &end, 10);
+      if (d->empty() || *end != '\0' || errno != 0 || ms < 0 || ms > o.max_req_timeout.count() / 1000000)
+        return Error(res, 400, "INVALID_DEFER");
+      if (ms > 0) deliver_at = NowNs() + ms * 1000000;
+    }
+    PublishBodies(*topic, {MakeBody(body)}, deliver_at, res);
+  }
+
+  void Mpub(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    const Options& o = qd_.options();
+    if (static_cast<int64_t>(body.size()) > o.max_body_size) return Error(res, 413, "BODY_TOO_BIG");
+    auto topic = TopicParam(req, res, "INVALID_TOPIC");
+    if (!topic) return;
+    std::vector<Body> bodies;
+    std::string_view rest(body);
+    if (BoolParam(req, "binary", false)) {
+      // [4B count] then per message [4B size][bytes], as TCP MPUB without the body size.
+      if (rest.size() < 4) return Error(res, 413, "BAD_BODY");
+      auto count = static_cast<int32_t>(LoadBE32(rest.data()));
+      rest.remove_prefix(4);
+      if (count <= 0 || count > (o.max_body_size - 4) / 5) return Error(res, 413, "BAD_BODY");
+      for (int32_t i = 0; i < count; ++i) {
+        if (rest.size() < 4) return Error(res, 413, "BAD_MESSAGE");
+        auto size = static_cast<int32_t>(LoadBE32(rest.data()));
+        rest.remove_prefix(4);
+        if (size <= 0 || size > o.max_msg_size || rest.size() < static_cast<size_t>(size))
+          return Error(res, 413, "BAD_MESSAGE");
+        bodies.push_back(MakeBody(rest.substr(0, static_cast<size_t>(size))));
+        rest.remove_prefix(static_cast<size_t>(size));
+      }
+    } else {
+      // One message per line; empty lines are skipped.
+      while (!rest.empty()) {
+        size_t nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+        if (line.empty()) continue;
+        if (static_cast<int64_t>(line.size()) > o.max_msg_size) return Error(res, 413, "MSG_TOO_BIG");
+        bodies.push_back(MakeBody(line));
+      }
+      if (bodies.empty()) {
+        // Nothing to publish still answers OK (nsqd), though the topic is created.
+        qd_.GetOrCreateTopic(*topic);
+        return TextOk(res, "OK");
+      }
+    }
+    PublishBodies(*topic, std::move(bodies), 0, res);
+  }
+
+  // --- stats ---------------------------------------------------------------------------------
+
+  void Stats(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    std::string format = Param(req, "format").value_or("text");
+    std::string topic_filter = Param(req, "topic").value_or("");
+    std::string channel_filter = Param(req, "channel").value_or("");
+    bool include_clients = BoolParam(req, "include_clients", true);
+    bool include_mem = BoolParam(req, "include_mem", true);
+
+    std::vector<std::shared_ptr<Topic>> topics;
+    if (!topic_filter.empty()) {
+      if (auto t = qd_.FindTopic(topic_filter)) topics.push_back(t);
+    } else {
+      topics = qd_.Topics();
+    }
+    std::vector<TopicStats> stats;
+    for (auto& t : topics) {
+      auto s = RunSync(t->shard(), [&] { return t->Stats(channel_filter, include_clients); });
+      if (!s) continue;
+      // A channel filter drops the topics that lack that channel.
+      if (!channel_filter.empty() && s->channels.empty()) continue;
+      stats.push_back(std::move(*s));
+    }
+    std::sort(stats.begin(), stats.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    std::vector<ClientStats> producers;
+    if (include_clients) {
+      for (Shard* shard : qd_.shards()) {
+        auto p = RunSync(*shard, [shard] {
+          std::vector<ClientStats> out;
+          for (auto& [id, c] : shard->clients)
+            if (c->is_producer()) out.push_back(c->Stats());
+          return out;
+        });
+        if (p) producers.insert(producers.end(), p->begin(), p->end());
+      }
+    }
+    if (format != "json") {
+      return TextOk(res, ToText(stats, producers, Q_VERSION, qd_.Health(), qd_.start_time()));
+    }
+    json topics_json = json::array();
+    for (auto& s : stats) topics_json.push_back(ToJson(s, include_clients));
+    if (!topic_filter.empty() && topics.empty()) topics_json = nullptr;
+    json producers_json = nullptr;
+    if (include_clients && !producers.empty()) {
+      producers_json = json::array();
+      for (auto& p : producers) producers_json.push_back(ToJson(p, true));
+    }
+    json body = {{"version", Q_VERSION},
+                 {"health", qd_.Health()},
+                 {"start_time", qd_.start_time()},
+                 {"topics", topics_json},
+                 {"producers", producers_json}};
+    if (include_mem) body["memory"] = MemoryStats();
+    JsonOk(res, body);
+  }
+
+  static json MemoryStats() {
+    // Go's heap figures have no C++ equivalent; the resident set is the honest stand-in.
+    long pages = 0, resident = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+      std::fclose(f);
+    }
+    int64_t rss = static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
+    return {{"heap_objects", 0},       {"heap_idle_bytes", 0},  {"heap_in_use_bytes", rss},
+            {"heap_released_bytes", 0}, {"gc_pause_usec_100", 0}, {"gc_pause_usec_99", 0},
+            {"gc_pause_usec_95", 0},   {"next_gc_bytes", 0},    {"gc_total_runs", 0}};
+  }
+
+  // --- topic administration ------------------------------------------------------------------
+
+  // Runs fn(topic) on the topic's shard after the usual checks; 404 if the topic is unknown.
+  template <class F>
+  void WithTopic(const httplib::Request& req, httplib::Response& res, bool validate, F fn) {
+    auto name = Param(req, "topic");
+    if (!name) return Error(res, 400, "MISSING_ARG_TOPIC");
+    if (validate && !IsValidTopicName(*name)) return Error(res, 400, "INVALID_TOPIC");
+    auto topic = qd_.FindTopic(*name);
+    if (!topic) return Error(res, 404, "TOPIC_NOT_FOUND");
+    auto ok = RunSync(topic->shard(), [&] { return fn(*topic); });
+    if (!ok || !*ok) return Error(res, 500, "INTERNAL_ERROR");
+    EmptyOk(res);
+  }
+
+  void TopicCreate(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    auto name = Param(req, "topic");
+    if (!name) return Error(res, 400, "MISSING_ARG_TOPIC");
+    if (!IsValidTopicName(*name)) return Error(res, 400, "INVALID_TOPIC");
+    if (!qd_.GetOrCreateTopic(*name)) return Error(res, 503, "EXITING");
+    EmptyOk(res);
+  }
+
+  void TopicDelete(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    auto name = Param(req, "topic");
+    if (!name) return Error(res, 400, "MISSING_ARG_TOPIC");
+    if (!qd_.DeleteTopic(*name)) return Error(res, 404, "TOPIC_NOT_FOUND");
+    EmptyOk(res);
+  }
+
+  void TopicEmpty(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithTopic(req, res, true, [](Topic& t) {
+      t.Empty();
+      return true;
+    });
+  }
+  void TopicPause(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithTopic(req, res, false, [](Topic& t) {
+      t.SetPaused(true);
+      return true;
+    });
+  }
+  void TopicUnpause(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithTopic(req, res, false, [](Topic& t) {
+      t.SetPaused(false);
+      return true;
+    });
+  }
+
+  // --- channel administration ----------------------------------------------------------------
+
+  // Checks topic and channel parameters; answers the error and returns nullptr if bad.
+  std::shared_ptr<Topic> ChannelArgs(const httplib::Request& req, httplib::Response& res, std::string* channel) {
+    auto topic_name = Param(req, "topic");
+    if (!topic_name) return Error(res, 400, "MISSING_ARG_TOPIC"), nullptr;
+    if (!IsValidTopicName(*topic_name)) return Error(res, 400, "INVALID_ARG_TOPIC"), nullptr;
+    auto channel_name = Param(req, "channel");
+    if (!channel_name) return Error(res, 400, "MISSING_ARG_CHANNEL"), nullptr;
+    if (!IsValidChannelName(*channel_name)) return Error(res, 400, "INVALID_ARG_CHANNEL"), nullptr;
+    auto topic = qd_.FindTopic(*topic_name);
+    if (!topic) return Error(res, 404, "TOPIC_NOT_FOUND"), nullptr;
+    *channel = *channel_name;
+    return topic;
+  }
+
+  // Runs fn(channel) on the shard; 404 CHANNEL_NOT_FOUND if the channel is unknown.
+  template <class F>
+  void WithChannel(const httplib::Request& req, httplib::Response& res, F fn) {
+    std::string name;
+    auto topic = ChannelArgs(req, res, &name);
+    if (!topic) return;
+    auto found = RunSync(topic->shard(), [&] {
+      Channel* ch = topic->FindChannel(name);
+      if (ch == nullptr) return false;
+      fn(*topic, *ch);
+      return true;
+    });
+    if (!found) return Error(res, 500, "INTERNAL_ERROR");
+    if (!*found) return Error(res, 404, "CHANNEL_NOT_FOUND");
+    EmptyOk(res);
+  }
+
+  void ChannelCreate(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    std::string name;
+    auto topic = ChannelArgs(req, res, &name);
+    if (!topic) return;
+    auto ok = RunSync(topic->shard(), [&] { return topic->GetOrCreateChannel(name) != nullptr; });
+    if (!ok || !*ok) return Error(res, 404, "TOPIC_NOT_FOUND");
+    EmptyOk(res);
+  }
+  void ChannelDelete(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithChannel(req, res, [&](Topic& t, Channel& c) { t.DeleteChannel(c.name()); });
+  }
+  void ChannelEmpty(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithChannel(req, res, [](Topic&, Channel& c) { c.Empty(); });
+  }
+  void ChannelPause(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithChannel(req, res, [](Topic&, Channel& c) { c.SetPaused(true); });
+  }
+  void ChannelUnpause(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    WithChannel(req, res, [](Topic&, Channel& c) { c.SetPaused(false); });
+  }
+
+  // --- /config/:opt ----------------------------------------------------------------------------
+
+  json OptionsJson() {
+    const Options& o = qd_.options();
+    std::lock_guard lock(config_mu_);
+    return {{"tcp_address", o.tcp_address},
+            {"http_address", o.http_address},
+            {"https_address", o.https_address},
+            {"broadcast_address", qd_.broadcast_address()},
+            {"node_id", qd_.node_id()},
+            {"nsqlookupd_tcp_addresses", lookupd_addresses_},
+            {"data_path", o.data_path},
+            {"mem_queue_size", o.mem_queue_size},
+            {"max_bytes_per_file", o.max_bytes_per_file},
+            {"sync_every", o.sync_every},
+            {"sync_timeout", o.sync_timeout.count()},
+            {"msg_timeout", o.msg_timeout.count()},
+            {"max_msg_timeout", o.max_msg_timeout.count()},
+            {"max_msg_size", o.max_msg_size},
+            {"max_body_size", o.max_body_size},
+            {"max_req_timeout", o.max_req_timeout.count()},
+            {"max_rdy_count", o.max_rdy_count},
+            {"max_heartbeat_interval", o.max_heartbeat_interval.count()},
+            {"max_output_buffer_size", o.max_output_buffer_size},
+            {"max_output_buffer_timeout", o.max_output_buffer_timeout.count()},
+            {"min_output_buffer_timeout", o.min_output_buffer_timeout.count()},
+            {"output_buffer_timeout", o.output_buffer_timeout.count()},
+            {"max_channel_consumers", o.max_channel_consumers},
+            {"log_level", std::string(LogLevelName(Logger::Level()))},
+            {"deflate", o.deflate},
+            {"snappy", o.snappy},
+            {"max_deflate_level", o.max_deflate_level}};
+  }
+
+  void Config(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    std::string opt = req.path.substr(8);
+    if (req.method != "GET" && req.method != "PUT") return Error(res, 405, "METHOD_NOT_ALLOWED");
+    {
+      std::lock_guard lock(config_mu_);
+      if (!lookupd_loaded_) {
+        lookupd_addresses_ = qd_.options().lookupd_tcp_addresses;
+        lookupd_loaded_ = true;
+      }
+    }
+    if (req.method == "GET") {
+      json all = OptionsJson();
+      if (!all.contains(opt)) return Error(res, 400, "INVALID_OPTION");
+      return JsonOk(res, all[opt]);
+    }
+    if (body.empty() || static_cast<int64_t>(body.size()) > qd_.options().max_msg_size)
+      return Error(res, 413, "INVALID_VALUE");
+    if (opt == "nsqlookupd_tcp_addresses") {
+      json v = json::parse(body, nullptr, false);
+      if (v.is_discarded() || !v.is_array()) return Error(res, 400, "INVALID_VALUE");
+      std::vector<std::string> addrs;
+      for (auto& a : v) {
+        if (!a.is_string()) return Error(res, 400, "INVALID_VALUE");
+        addrs.push_back(a.get<std::string>());
+      }
+      {
+        std::lock_guard lock(config_mu_);
+        lookupd_addresses_ = addrs;
+      }
+      LOG_WARN("HTTP: nsqlookupd_tcp_addresses set; qlookupd registration is not implemented yet");
+      return JsonOk(res, addrs);
+    }
+    if (opt == "log_level") {
+      std::string level = body;
+      while (!level.empty() && (level.back() == '\n' || level.back() == '\r')) level.pop_back();
+      if (level.size() >= 2 && level.front() == '"' && level.back() == '"') level = level.substr(1, level.size() - 2);
+      auto parsed = ParseLogLevel(level);
+      if (!parsed) return Error(res, 400, "INVALID_VALUE");
+      Logger::SetLevel(*parsed);
+      return JsonOk(res, std::string(LogLevelName(*parsed)));
+    }
+    return Error(res, 400, "INVALID_OPTION");
+  }
+
+  Qd& qd_;
+  std::map<std::string, RouteEntry> routes_;
+  std::mutex config_mu_;
+  bool lookupd_loaded_ = false;
+  std::vector<std::string> lookupd_addresses_;
+};
+
+}  // namespace
+
+std::shared_ptr<void> RegisterHttpApi(httplib::Server& server, Qd& qd) {
+  auto api = std::make_shared<Api>(qd);
+  api->Register(server);
+  return api;
+}
+
+}  // namespace q

@@ -1,0 +1,18 @@
+// qd's HTTP API, path for path and error for error as nsqd's (spec: qd-http-api.md):
+// /ping /info /pub /mpub /stats /topic/* /channel/* /config/*. Handlers run on httplib's
+// threads: they validate, then run the effect on the topic's shard and wait for it.
+#pragma once
+#include <memory>
+
+namespace httplib {
+class Server;
+}
+
+namespace q {
+
+class Qd;
+
+// Returns the handlers' state; keep it alive as long as the server runs.
+std::shared_ptr<void> RegisterHttpApi(httplib::Server& server, Qd& qd);
+
+}  // namespace q

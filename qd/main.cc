@@ -1,0 +1,44 @@
+// qd: the queue daemon. Parses nsqd-compatible flags, starts Qd, and shuts down cleanly on
+// SIGINT or SIGTERM (everything accepted is on disk when the process exits).
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+#include "common/log.h"
+#include "qd/options.h"
+#include "qd/qd.h"
+
+int main(int argc, char** argv) {
+  auto parsed = q::ParseOptions(argc, argv);
+  if (!parsed.options) {
+    std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    if (!parsed.message.empty() && parsed.message.back() != '\n') std::fputc('\n', parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  q::Options options = std::move(*parsed.options);
+  q::Logger::SetLevel(options.log_level);
+  q::Logger::SetPrefix(options.log_prefix);
+  for (const auto& flag : options.not_yet_supported)
+    LOG_WARN("flag --", flag, " is accepted for nsqd compatibility but its feature is not implemented yet; it has no effect");
+
+  // Signals are taken by sigwait below, not by whichever thread happens to run.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  q::Qd qd(std::move(options));
+  std::string error;
+  if (!qd.Start(&error)) {
+    LOG_ERROR(error);
+    qd.Stop();
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LOG_INFO("qd: received signal ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  qd.Stop();
+  return 0;
+}

@@ -1,0 +1,272 @@
+#include "qd/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace q {
+
+namespace {
+
+// Go's flag package accepts "-name" as well as "--name"; CLI11 only the latter.
+std::vector<std::string> NormaliseArgs(int argc, const char* const* argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1])))
+      a = "-" + a;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::string Trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::string Unquote(std::string v) {
+  v = Trim(v);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    return v.substr(1, v.size() - 2);
+  return v;
+}
+
+// Reads the flat subset of TOML nsqd's config files use: key = value, key = ["a", "b"],
+// comments. Returns flags ("--key-name=value") to place before the command line's own.
+bool ReadConfigFile(const std::string& path, std::vector<std::string>* flags, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot open config file " + path;
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    line = Trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == '[') continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      *error = path + ":" + std::to_string(lineno) + ": expected key = value";
+      return false;
+    }
+    std::string key = Trim(line.substr(0, eq));
+    std::string value = Trim(line.substr(eq + 1));
+    if (size_t hash = value.find(" #"); hash != std::string::npos) value = Trim(value.substr(0, hash));
+    for (char& c : key)
+      if (c == '_') c = '-';
+    // nsqd's config names for the repeatable flags.
+    if (key == "nsqlookupd-tcp-addresses") key = "lookupd-tcp-address";
+    if (key == "auth-http-addresses") key = "auth-http-address";
+    if (key == "e2e-processing-latency-percentiles") key = "e2e-processing-latency-percentile";
+    if (!value.empty() && value.front() == '[') {
+      std::string inner = value.substr(1, value.rfind(']') - 1);
+      std::stringstream items(inner);
+      std::string item;
+      while (std::getline(items, item, ',')) {
+        item = Unquote(item);
+        if (!item.empty()) flags->push_back("--" + key + "=" + item);
+      }
+    } else {
+      flags->push_back("--" + key + "=" + Unquote(value));
+    }
+  }
+  return true;
+}
+
+struct DurationFlag {
+  std::string name;
+  Nanos* target;
+  std::string text;
+};
+
+}  // namespace
+
+ParseResult ParseOptions(int argc, const char* const* argv) {
+  Options o;
+  ParseResult result;
+  CLI::App app{"qd: the queue daemon, a drop-in for nsqd", "qd"};
+  app.set_version_flag("--version", std::string("qd v") + Q_VERSION + " (nsqd-compatible)");
+  app.get_formatter()->column_width(40);
+
+  std::vector<DurationFlag> durations;
+  auto duration = [&](const std::string& name, Nanos* target, const std::string& help) {
+    durations.push_back({name, target, FormatGoDuration(*target)});
+    return app.add_option("--" + name, durations.back().text, help)->default_str(durations.back().text);
+  };
+  durations.reserve(32);  // the lambda above keeps pointers into the vector
+
+  std::string config_path, log_level = "info";
+  bool verbose = false;
+  int64_t worker_id = -1;
+  app.add_option("--config", config_path, "path to a TOML config file (keys are flag names with _)");
+  app.add_option("--log-level", log_level, "debug, info, warn, error or fatal")->default_str("info");
+  app.add_option("--log-prefix", o.log_prefix, "prefix of every log line")->default_str(o.log_prefix);
+  app.add_flag("--verbose", verbose, "[deprecated] same as --log-level=debug");
+
+  app.add_option("--tcp-address", o.tcp_address, "<addr>:<port> to listen on for TCP clients")
+      ->capture_default_str();
+  app.add_option("--http-address", o.http_address, "<addr>:<port> to listen on for HTTP clients (\"\" disables)")
+      ->capture_default_str();
+  app.add_option("--https-address", o.https_address, "<addr>:<port> for HTTPS clients (used only with --tls-cert)")
+      ->capture_default_str();
+  app.add_option("--node-id", o.node_id, "unique part for message ids, (int) in range [0,1024) (default is hash of hostname)");
+  app.add_option("--worker-id", worker_id, "[deprecated] use --node-id");
+  app.add_option("--broadcast-address", o.broadcast_address, "address registered with qlookupd (default: hostname)");
+  app.add_option("--broadcast-tcp-port", o.broadcast_tcp_port, "TCP port registered with qlookupd (default: TCP listen port)");
+  app.add_option("--broadcast-http-port", o.broadcast_http_port, "HTTP port registered with qlookupd (default: HTTP listen port)");
+  app.add_option("--lookupd-tcp-address", o.lookupd_tcp_addresses, "qlookupd TCP address (may be given multiple times)");
+  duration("http-client-connect-timeout", &o.http_client_connect_timeout, "timeout for HTTP connect");
+  duration("http-client-request-timeout", &o.http_client_request_timeout, "timeout for HTTP request");
+
+  app.add_option("--data-path", o.data_path, "path to store disk-backed messages (default: current directory)");
+  app.add_option("--mem-queue-size", o.mem_queue_size, "number of messages to keep in memory (per topic/channel)")
+      ->capture_default_str();
+  app.add_option("--max-bytes-per-file", o.max_bytes_per_file, "number of bytes per disk queue file before rolling")
+      ->capture_default_str();
+  app.add_option("--sync-every", o.sync_every, "number of messages per disk queue fsync")->capture_default_str();
+  duration("sync-timeout", &o.sync_timeout, "duration of time per disk queue fsync");
+
+  duration("msg-timeout", &o.msg_timeout, "default duration to wait before auto-requeing a message");
+  duration("max-msg-timeout", &o.max_msg_timeout, "maximum duration before a message will timeout");
+  app.add_option("--max-msg-size", o.max_msg_size, "maximum size of a single message in bytes")->capture_default_str();
+  app.add_option("--max-body-size", o.max_body_size, "maximum size of a single command body")->capture_default_str();
+  duration("max-req-timeout", &o.max_req_timeout, "maximum requeuing timeout for a message");
+
+  app.add_option("--max-rdy-count", o.max_rdy_count, "maximum RDY count for a client")->capture_default_str();
+  duration("max-heartbeat-interval", &o.max_heartbeat_interval, "maximum client configurable duration of time between client heartbeats");
+  app.add_option("--max-output-buffer-size", o.max_output_buffer_size, "maximum client configurable size (in bytes) for a client output buffer")
+      ->capture_default_str();
+  duration("max-output-buffer-timeout", &o.max_output_buffer_timeout, "maximum client configurable duration of time between flushing to a client");
+  duration("min-output-buffer-timeout", &o.min_output_buffer_timeout, "minimum client configurable duration of time between flushing to a client");
+  duration("output-buffer-timeout", &o.output_buffer_timeout, "default duration of time between flushing data to clients");
+  app.add_option("--max-channel-consumers", o.max_channel_consumers, "maximum channel consumer connection count per qd instance (0 = unlimited)")
+      ->capture_default_str();
+
+  app.add_option("--queue-scan-selection-count", o.queue_scan_selection_count, "number of channels to check per queue scan loop")
+      ->capture_default_str();
+  app.add_option("--queue-scan-worker-pool-max", o.queue_scan_worker_pool_max, "max concurrency for checking in-flight and deferred message timeouts")
+      ->capture_default_str();
+
+  app.add_option("--deflate", o.deflate, "enable deflate feature negotiation (client compression)")
+      ->capture_default_str()->expected(0, 1)->default_val("true");
+  app.add_option("--max-deflate-level", o.max_deflate_level, "max deflate compression level a client can negotiate (> values == > qd CPU usage)")
+      ->capture_default_str();
+  app.add_option("--snappy", o.snappy, "enable snappy feature negotiation (client compression)")
+      ->capture_default_str()->expected(0, 1)->default_val("true");
+
+  app.add_option("--tls-cert", o.tls_cert, "path to certificate file");
+  app.add_option("--tls-key", o.tls_key, "path to key file");
+  app.add_option("--tls-root-ca-file", o.tls_root_ca_file, "path to certificate authority file");
+  app.add_option("--tls-client-auth-policy", o.tls_client_auth_policy, "client certificate auth policy ('require' or 'require-verify')");
+  app.add_option("--tls-required", o.tls_required, "require TLS for client connections (true, false, tcp-https)")
+      ->capture_default_str();
+  app.add_option("--tls-min-version", o.tls_min_version, "minimum SSL/TLS version acceptable ('ssl3.0', 'tls1.0', 'tls1.1', 'tls1.2' or 'tls1.3')")
+      ->capture_default_str();
+
+  app.add_option("--auth-http-address", o.auth_http_addresses, "<addr>:<port> or a full url to query auth server (may be given multiple times)");
+  app.add_option("--auth-http-request-method", o.auth_http_request_method, "HTTP method to use for auth server requests")
+      ->capture_default_str();
+
+  app.add_option("--statsd-address", o.statsd_address, "UDP <addr>:<port> of a statsd daemon for pushing stats");
+  app.add_option("--statsd-prefix", o.statsd_prefix, "prefix used for keys sent to statsd (%s for host replacement)")
+      ->capture_default_str();
+  duration("statsd-interval", &o.statsd_interval, "duration between pushing to statsd");
+  app.add_option("--statsd-mem-stats", o.statsd_mem_stats, "toggle sending memory and GC stats to statsd")
+      ->capture_default_str()->expected(0, 1)->default_val("true");
+  app.add_option("--statsd-udp-packet-size", o.statsd_udp_packet_size, "the size in bytes of statsd UDP packets")
+      ->capture_default_str();
+  app.add_option("--statsd-exclude-ephemeral", o.statsd_exclude_ephemeral, "omit ephemeral topics and channels from statsd metrics")
+      ->expected(0, 1)->default_val("false");
+  app.add_option("--e2e-processing-latency-percentile", o.e2e_processing_latency_percentiles,
+                 "message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times)");
+  duration("e2e-processing-latency-window-time", &o.e2e_processing_latency_window_time,
+           "calculate end to end latency quantiles for this duration of time");
+
+  app.add_option("--enable-experiment", o.enable_experiments, "experimental features to enable");
+  app.add_option("--topology-region", o.topology_region, "region this qd is in");
+  app.add_option("--topology-zone", o.topology_zone, "availability zone this qd is in");
+  app.add_option("--worker-threads", o.worker_threads, "I/O and queue threads (0 = one per core)")->capture_default_str();
+
+  std::vector<std::string> args = NormaliseArgs(argc, argv);
+  // A --config file supplies defaults that flags on the command line override.
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string path;
+    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+    else if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (path.empty()) continue;
+    std::vector<std::string> from_file;
+    std::string error;
+    if (!ReadConfigFile(path, &from_file, &error)) {
+      result.exit_code = 1;
+      result.message = "qd: " + error;
+      return result;
+    }
+    args.insert(args.begin(), from_file.begin(), from_file.end());
+    break;
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes argv-style input reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::Success& e) {
+    std::ostringstream out;
+    app.exit(e, out, out);
+    result.message = out.str();
+    return result;
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out;
+    result.exit_code = app.exit(e, out, out);
+    result.message = out.str();
+    if (result.message.empty()) result.message = std::string("qd: ") + e.what();
+    return result;
+  }
+
+  auto fail = [&](const std::string& msg) {
+    result.exit_code = 1;
+    result.message = "qd: " + msg;
+    return result;
+  };
+  for (auto& d : durations) {
+    auto v = ParseGoDuration(d.text);
+    if (!v) return fail("invalid value \"" + d.text + "\" for flag --" + d.name + ": expected a duration such as 250ms, 1m30s");
+    *d.target = *v;
+  }
+  auto level = ParseLogLevel(log_level);
+  if (!level) return fail("invalid --log-level \"" + log_level + "\" (debug, info, warn, error, fatal)");
+  o.log_level = verbose ? LogLevel::kDebug : *level;
+  if (worker_id >= 0 && o.node_id < 0) o.node_id = worker_id;
+  if (o.node_id >= 1024) return fail("--node-id must be in [0,1024)");
+  if (o.max_deflate_level < 1 || o.max_deflate_level > 9) return fail("--max-deflate-level must be in [1,9]");
+  if (o.mem_queue_size < 0) return fail("--mem-queue-size must be >= 0");
+  if (o.max_msg_size <= 0 || o.max_body_size <= 0) return fail("--max-msg-size and --max-body-size must be > 0");
+  if (o.max_rdy_count < 0) return fail("--max-rdy-count must be >= 0");
+  if (o.sync_every <= 0) return fail("--sync-every must be > 0");
+  if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
+  if (o.tls_required != "false" && o.tls_required != "true" && o.tls_required != "tcp-https")
+    return fail("--tls-required must be true, false or tcp-https");
+  for (double p : o.e2e_processing_latency_percentiles)
+    if (!(p > 0 && p <= 1)) return fail("--e2e-processing-latency-percentile must be in (0, 1.0]");
+
+  // Accepted for compatibility; the features behind them land in later issues.
+  auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
+  const char* later[] = {"--lookupd-tcp-address", "--tls-cert", "--tls-key", "--tls-root-ca-file",
+                         "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
+                         "--auth-http-address", "--auth-http-request-method", "--statsd-address",
+                         "--statsd-prefix", "--statsd-interval", "--statsd-mem-stats",
+                         "--statsd-udp-packet-size", "--statsd-exclude-ephemeral",
+                         "--e2e-processing-latency-percentile",
+                         "--e2e-processing-latency-window-time", "--deflate", "--max-deflate-level",
+                         "--snappy", "--enable-experiment", "--topology-region", "--topology-zone",
+                         "--http-client-connect-timeout", "--http-client-request-timeout",
+                         "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
+  for (const char* name : later)
+    if (given(name)) o.not_yet_supported.push_back(name + 2);
+  result.options = std::move(o);
+  return result;
+}
+
+}  // namespace q

@@ -1,0 +1,426 @@
+#include "qd/protocol_v2.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/byte_order.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/wire.h"
+#include "qd/channel.h"
+#include "qd/qd.h"
+#include "qd/shard.h"
+#include "qd/topic.h"
+
+namespace q {
+
+namespace {
+
+using Outcome = ProtocolV2::Outcome;
+using State = ClientV2::State;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+int64_t Ms(std::chrono::nanoseconds d) { return d.count() / 1000000; }
+
+Outcome Fatal(std::string code, std::string desc) { return {ClientError{std::move(code), std::move(desc), true}}; }
+Outcome NonFatal(std::string code, std::string desc) {
+  return {ClientError{std::move(code), std::move(desc), false}};
+}
+Outcome Ok() { return {}; }
+
+std::string Quote(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+
+std::optional<MessageId> ParseId(std::string_view s) {
+  if (s.size() != 16) return std::nullopt;
+  return MessageId::FromView(s);
+}
+
+}  // namespace
+
+bool ProtocolV2::IsAsync(std::string_view name) {
+  return name == "PUB" || name == "MPUB" || name == "DPUB" || name == "SUB" || name == "IDENTIFY" ||
+         name == "AUTH";
+}
+
+ProtocolV2::Outcome ProtocolV2::ExecSync(ClientV2& c, const Params& p) {
+  std::string_view name = p[0];
+  if (name == "FIN") return Fin(c, p);
+  if (name == "RDY") return Rdy(c, p);
+  if (name == "REQ") return Req(c, p);
+  if (name == "NOP") return Nop(c, p);
+  if (name == "TOUCH") return Touch(c, p);
+  if (name == "CLS") return Cls(c, p);
+  return Fatal("E_INVALID", "invalid command " + std::string(name));
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::ExecAsync(ClientV2& c, Params p) {
+  std::string_view name = p[0];
+  if (name == "PUB") co_return co_await Pub(c, std::move(p));
+  if (name == "MPUB") co_return co_await Mpub(c, std::move(p));
+  if (name == "DPUB") co_return co_await Dpub(c, std::move(p));
+  if (name == "SUB") co_return co_await Sub(c, std::move(p));
+  if (name == "IDENTIFY") co_return co_await Identify(c, std::move(p));
+  co_return co_await Auth(c, std::move(p));
+}
+
+// ---------------------------------------------------------------------------------------
+// Consumer commands: run on the channel's shard, no body, no hop.
+
+ProtocolV2::Outcome ProtocolV2::Rdy(ClientV2& c, const Params& p) {
+  // nsqd ignores RDY while closing: the client may still be adjusting after CLS.
+  if (c.state_ == State::kClosing) return Ok();
+  if (c.state_ != State::kSubscribed) return Fatal("E_INVALID", "cannot RDY in current state");
+  int64_t count = 1;
+  if (p.size() > 1) {
+    auto v = wire::ParseDecimal(p[1]);
+    if (!v || *v > static_cast<uint64_t>(INT64_MAX))
+      return Fatal("E_INVALID", "RDY could not parse count " + std::string(p[1]));
+    count = static_cast<int64_t>(*v);
+  }
+  int64_t max = c.qd_.options().max_rdy_count;
+  if (count > max)
+    return Fatal("E_INVALID", "RDY count " + std::to_string(count) + " out of range 0-" + std::to_string(max));
+  c.ready_count_ = count;
+  if (c.channel_) c.channel_->Pump();
+  // Not ready any more (RDY lowered): whatever is buffered goes out now.
+  if (!c.IsReadyForMessages()) c.Flush();
+  return Ok();
+}
+
+ProtocolV2::Outcome ProtocolV2::Fin(ClientV2& c, const Params& p) {
+  if (c.state_ != State::kSubscribed && c.state_ != State::kClosing)
+    return Fatal("E_INVALID", "cannot FIN in current state");
+  if (p.size() < 2) return Fatal("E_INVALID", "FIN insufficient number of params");
+  auto id = ParseId(p[1]);
+  if (!id) return Fatal("E_INVALID", "Invalid Message ID");
+  if (!c.channel_) return NonFatal("E_FIN_FAILED", "FIN " + std::string(p[1]) + " failed ID not in flight");
+  std::string err = c.channel_->Finish(&c, *id);
+  if (!err.empty()) return NonFatal("E_FIN_FAILED", "FIN " + std::string(p[1]) + " failed " + err);
+  ++c.finish_count_;
+  c.channel_->Pump();
+  return Ok();
+}
+
+ProtocolV2::Outcome ProtocolV2::Req(ClientV2& c, const Params& p) {
+  if (c.state_ != State::kSubscribed && c.state_ != State::kClosing)
+    return Fatal("E_INVALID", "cannot REQ in current state");
+  if (p.size() < 3) return Fatal("E_INVALID", "REQ insufficient number of params");
+  auto id = ParseId(p[1]);
+  if (!id) return Fatal("E_INVALID", "Invalid Message ID");
+  auto ms = wire::ParseDecimal(p[2]);
+  if (!ms) return Fatal("E_INVALID", "REQ could not parse timeout " + std::string(p[2]));
+  // Out-of-range delays are clamped, not refused (nsqd does the same).
+  int64_t max_ms = Ms(c.qd_.options().max_req_timeout);
+  int64_t delay_ms = *ms > static_cast<uint64_t>(max_ms) ? max_ms : static_cast<int64_t>(*ms);
+  if (!c.channel_) return NonFatal("E_REQ_FAILED", "REQ " + std::string(p[1]) + " failed ID not in flight");
+  std::string err = c.channel_->Requeue(&c, *id, delay_ms * 1000000);
+  if (!err.empty()) return NonFatal("E_REQ_FAILED", "REQ " + std::string(p[1]) + " failed " + err);
+  ++c.requeue_count_;
+  c.channel_->Pump();
+  return Ok();
+}
+
+ProtocolV2::Outcome ProtocolV2::Touch(ClientV2& c, const Params& p) {
+  if (c.state_ != State::kSubscribed && c.state_ != State::kClosing)
+    return Fatal("E_INVALID", "cannot TOUCH in current state");
+  if (p.size() < 2) return Fatal("E_INVALID", "TOUCH insufficient number of params");
+  auto id = ParseId(p[1]);
+  if (!id) return Fatal("E_INVALID", "Invalid Message ID");
+  if (!c.channel_) return NonFatal("E_TOUCH_FAILED", "TOUCH " + std::string(p[1]) + " failed ID not in flight");
+  std::string err = c.channel_->Touch(&c, *id);
+  if (!err.empty()) return NonFatal("E_TOUCH_FAILED", "TOUCH " + std::string(p[1]) + " failed " + err);
+  return Ok();
+}
+
+ProtocolV2::Outcome ProtocolV2::Cls(ClientV2& c, const Params&) {
+  if (c.state_ != State::kSubscribed) return Fatal("E_INVALID", "cannot CLS in current state");
+  c.ready_count_ = 0;
+  c.state_ = State::kClosing;
+  c.SendResponse(wire::kCloseWait);
+  return Ok();
+}
+
+ProtocolV2::Outcome ProtocolV2::Nop(ClientV2&, const Params&) { return Ok(); }
+
+// ---------------------------------------------------------------------------------------
+// Commands with a body or a hop to another shard.
+
+asio::awaitable<std::optional<ClientError>> ProtocolV2::ReadSizedBody(ClientV2& c, const char* code,
+                                                                      const std::string& what,
+                                                                      int64_t max, std::string* body) {
+  if (!co_await c.Fill(4)) co_return ClientError{code, what + " failed to read body size", true};
+  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  // The size is checked before anything of that size is allocated.
+  if (size <= 0) co_return ClientError{code, what + " invalid body size " + std::to_string(size), true};
+  if (size > max)
+    co_return ClientError{code, what + " body too big " + std::to_string(size) + " > " + std::to_string(max), true};
+  if (!co_await c.Fill(static_cast<size_t>(size))) co_return ClientError{code, what + " failed to read body", true};
+  body->assign(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size));
+  c.read_pos_ += static_cast<size_t>(size);
+  co_return std::nullopt;
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p) {
+  if (c.state_ != State::kInit) co_return Fatal("E_INVALID", "cannot IDENTIFY in current state");
+  (void)p;
+  const Options& o = c.qd_.options();
+  std::string body;
+  if (auto e = co_await ReadSizedBody(c, "E_BAD_BODY", "IDENTIFY", o.max_body_size, &body)) co_return Outcome{e};
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) co_return Fatal("E_BAD_BODY", "IDENTIFY failed to decode JSON body");
+
+  int64_t heartbeat = 0, out_size = 0, out_timeout = 0, sample_rate = 0, msg_timeout = 0, deflate_level = 0;
+  bool feature_negotiation = false, tls = false, snappy = false, deflate = false;
+  try {
+    c.client_id_ = j.value("client_id", std::string());
+    c.hostname_ = j.value("hostname", std::string());
+    c.user_agent_ = j.value("user_agent", std::string());
+    feature_negotiation = j.value("feature_negotiation", false);
+    heartbeat = j.value("heartbeat_interval", int64_t{0});
+    out_size = j.value("output_buffer_size", int64_t{0});
+    out_timeout = j.value("output_buffer_timeout", int64_t{0});
+    tls = j.value("tls_v1", false);
+    snappy = j.value("snappy", false);
+    deflate = j.value("deflate", false);
+    deflate_level = j.value("deflate_level", int64_t{0});
+    sample_rate = j.value("sample_rate", int64_t{0});
+    msg_timeout = j.value("msg_timeout", int64_t{0});
+  } catch (const nlohmann::json::exception&) {
+    co_return Fatal("E_BAD_BODY", "IDENTIFY failed to decode JSON body");
+  }
+  if (c.hostname_.empty()) c.hostname_ = c.client_id_;
+
+  // heartbeat_interval: -1 disables, 0 keeps the default, else within [1s, max].
+  if (heartbeat == -1) {
+    c.heartbeat_interval_ms_ = -1;
+  } else if (heartbeat != 0) {
+    if (heartbeat < 1000 || heartbeat > Ms(o.max_heartbeat_interval))
+      co_return Fatal("E_BAD_BODY", "IDENTIFY heartbeat interval (" + std::to_string(heartbeat) + ") is invalid");
+    c.heartbeat_interval_ms_ = heartbeat;
+  }
+  if (out_timeout == -1) {
+    c.output_buffer_timeout_ms_ = 0;
+  } else if (out_timeout != 0) {
+    if (out_timeout < Ms(o.min_output_buffer_timeout) || out_timeout > Ms(o.max_output_buffer_timeout))
+      co_return Fatal("E_BAD_BODY", "IDENTIFY output buffer timeout (" + std::to_string(out_timeout) + ") is invalid");
+    c.output_buffer_timeout_ms_ = out_timeout;
+  }
+  if (out_size == -1) {
+    c.output_buffer_size_ = 1;
+    c.output_buffer_timeout_ms_ = 0;
+  } else if (out_size != 0) {
+    if (out_size < 64 || out_size > o.max_output_buffer_size)
+      co_return Fatal("E_BAD_BODY", "IDENTIFY output buffer size (" + std::to_string(out_size) + ") is invalid");
+    c.output_buffer_size_ = out_size;
+  }
+  if (sample_rate < 0 || sample_rate > 99)
+    co_return Fatal("E_BAD_BODY", "IDENTIFY sample rate (" + std::to_string(sample_rate) + ") is invalid");
+  c.sample_rate_ = static_cast<int>(sample_rate);
+  if (msg_timeout != 0) {
+    if (msg_timeout < 1000 || msg_timeout > Ms(o.max_msg_timeout))
+      co_return Fatal("E_BAD_BODY", "IDENTIFY msg timeout (" + std::to_string(msg_timeout) + ") is invalid");
+    c.msg_timeout_ms_ = msg_timeout;
+  }
+  if (deflate && snappy && o.deflate && o.snappy)
+    co_return Fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
+  if (deflate_level <= 0) deflate_level = 6;
+  if (deflate_level > o.max_deflate_level) deflate_level = o.max_deflate_level;
+  (void)tls;
+  c.identified_ = true;
+  c.ArmHeartbeat();  // the interval may have changed
+
+  if (!feature_negotiation) {
+    c.SendResponse(wire::kOk);
+    co_return Ok();
+  }
+  // TLS and compression are not negotiated yet: they are refused (false), which every
+  // client handles by carrying on in plain text.
+  nlohmann::json r = {
+      {"max_rdy_count", o.max_rdy_count},
+      {"version", Q_VERSION},
+      {"max_msg_timeout", Ms(o.max_msg_timeout)},
+      {"msg_timeout", c.msg_timeout_ms_},
+      {"tls_v1", false},
+      {"deflate", false},
+      {"deflate_level", deflate_level},
+      {"max_deflate_level", o.max_deflate_level},
+      {"snappy", false},
+      {"sample_rate", c.sample_rate_},
+      {"auth_required", false},
+      {"output_buffer_size", c.output_buffer_size_},
+      {"output_buffer_timeout", c.output_buffer_timeout_ms_},
+      {"topology_region", o.topology_region},
+      {"topology_zone", o.topology_zone},
+  };
+  c.SendResponse(r.dump());
+  co_return Ok();
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Auth(ClientV2& c, Params p) {
+  if (c.state_ != State::kInit) co_return Fatal("E_INVALID", "cannot AUTH in current state");
+  if (p.size() != 1) co_return Fatal("E_INVALID", "AUTH invalid number of parameters");
+  std::string secret;
+  if (auto e = co_await ReadSizedBody(c, "E_BAD_BODY", "AUTH", c.qd_.options().max_body_size, &secret))
+    co_return Outcome{e};
+  co_return Fatal("E_AUTH_DISABLED", "AUTH disabled");
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
+  if (c.state_ != State::kInit) co_return Fatal("E_INVALID", "cannot SUB in current state");
+  if (c.heartbeat_interval_ms_ <= 0) co_return Fatal("E_INVALID", "cannot SUB with heartbeats disabled");
+  if (p.size() < 3) co_return Fatal("E_INVALID", "SUB insufficient number of parameters");
+  std::string topic_name(p[1]), channel_name(p[2]);
+  if (!IsValidTopicName(topic_name))
+    co_return Fatal("E_BAD_TOPIC", "SUB topic name " + Quote(topic_name) + " is not valid");
+  if (!IsValidChannelName(channel_name))
+    co_return Fatal("E_BAD_CHANNEL", "SUB channel name " + Quote(channel_name) + " is not valid");
+  auto topic = c.qd_.GetOrCreateTopic(topic_name);
+  if (!topic) co_return Fatal("E_SUB_FAILED", "SUB failed to create topic (exiting)");
+  c.topic_ = topic;
+  c.pending_channel_ = channel_name;
+  if (&topic->shard() == c.shard_) co_return FinishSub(c);
+  // The consumer joins its topic's thread so delivery and acknowledgements never cross
+  // threads. Pipelined commands already read stay in the read buffer and go along.
+  co_await c.WaitWritesIdle();
+  if (c.closed_) co_return Ok();
+  c.DetachFromShard();
+  co_return Outcome{std::nullopt, true};
+}
+
+ProtocolV2::Outcome ProtocolV2::FinishSub(ClientV2& c) {
+  Topic& topic = *c.topic_;
+  std::string channel_name = std::move(c.pending_channel_);
+  Channel* channel = topic.exiting() ? nullptr : topic.GetOrCreateChannel(channel_name);
+  if (channel == nullptr) {
+    c.topic_.reset();
+    return Fatal("E_SUB_FAILED", "SUB failed to create channel (topic exiting)");
+  }
+  std::string error;
+  if (!channel->AddClient(&c, &error)) {
+    c.topic_.reset();
+    return Fatal("E_SUB_FAILED", "SUB failed " + error);
+  }
+  c.channel_ = channel;
+  c.state_ = State::kSubscribed;
+  c.SendResponse(wire::kOk);
+  return Ok();
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Publish(ClientV2& c, const std::string& topic_name,
+                                                         std::vector<Body> bodies, int64_t deliver_at,
+                                                         const char* failed_code) {
+  std::string verb(failed_code + 2);
+  verb = verb.substr(0, verb.find('_'));
+  auto topic = c.qd_.GetOrCreateTopic(topic_name);
+  if (!topic) co_return Fatal(failed_code, verb + " failed exiting");
+  size_t n = bodies.size();
+  bool ok = false;
+  std::string error;
+  if (topic->shard().InThread()) {
+    ok = topic->Publish(std::move(bodies), deliver_at, &error);
+  } else {
+    // g++ 12 mishandles temporaries and structured bindings around co_await: the work is
+    // a named local and the result a plain variable.
+    auto work = [topic, moved = std::move(bodies), deliver_at]() mutable {
+      std::string err;
+      bool published = topic->Publish(std::move(moved), deliver_at, &err);
+      return std::make_pair(published, std::move(err));
+    };
+    std::pair<bool, std::string> result = co_await RunOn(topic->shard(), std::move(work));
+    ok = result.first;
+    error = std::move(result.second);
+  }
+  if (!ok) co_return Fatal(failed_code, verb + " failed " + error);
+  c.pub_counts_[topic_name] += static_cast<int64_t>(n);
+  c.SendResponse(wire::kOk);
+  co_return Ok();
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Pub(ClientV2& c, Params p) {
+  if (p.size() < 2) co_return Fatal("E_INVALID", "PUB insufficient number of parameters");
+  std::string topic(p[1]);
+  if (!IsValidTopicName(topic)) co_return Fatal("E_BAD_TOPIC", "PUB topic name " + Quote(topic) + " is not valid");
+  int64_t max = c.qd_.options().max_msg_size;
+  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "PUB failed to read message body size");
+  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "PUB invalid message body size " + std::to_string(size));
+  if (size > max)
+    co_return Fatal("E_BAD_MESSAGE", "PUB message too big " + std::to_string(size) + " > " + std::to_string(max));
+  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "PUB failed to read message body");
+  std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
+  c.read_pos_ += static_cast<size_t>(size);
+  co_return co_await Publish(c, topic, std::move(bodies), 0, "E_PUB_FAILED");
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Dpub(ClientV2& c, Params p) {
+  if (p.size() < 3) co_return Fatal("E_INVALID", "DPUB insufficient number of parameters");
+  std::string topic(p[1]);
+  if (!IsValidTopicName(topic)) co_return Fatal("E_BAD_TOPIC", "DPUB topic name " + Quote(topic) + " is not valid");
+  auto ms = wire::ParseDecimal(p[2]);
+  if (!ms) co_return Fatal("E_INVALID", "DPUB could not parse timeout " + std::string(p[2]));
+  int64_t max_ms = Ms(c.qd_.options().max_req_timeout);
+  if (*ms > static_cast<uint64_t>(max_ms))
+    co_return Fatal("E_INVALID", "DPUB timeout " + std::string(p[2]) + " out of range 0-" + std::to_string(max_ms));
+  int64_t max = c.qd_.options().max_msg_size;
+  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "DPUB failed to read message body size");
+  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "DPUB invalid message body size " + std::to_string(size));
+  if (size > max)
+    co_return Fatal("E_BAD_MESSAGE", "DPUB message too big " + std::to_string(size) + " > " + std::to_string(max));
+  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "DPUB failed to read message body");
+  std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
+  c.read_pos_ += static_cast<size_t>(size);
+  int64_t deliver_at = *ms > 0 ? NowNs() + static_cast<int64_t>(*ms) * 1000000 : 0;
+  co_return co_await Publish(c, topic, std::move(bodies), deliver_at, "E_DPUB_FAILED");
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
+  if (p.size() < 2) co_return Fatal("E_INVALID", "MPUB insufficient number of parameters");
+  std::string topic(p[1]);
+  // The doubled code is nsqd's own text; clients only read the prefix.
+  if (!IsValidTopicName(topic))
+    co_return Fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name " + Quote(topic) + " is not valid");
+  const Options& o = c.qd_.options();
+  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_BODY", "MPUB failed to read body size");
+  auto body_size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  if (body_size <= 0) co_return Fatal("E_BAD_BODY", "MPUB invalid body size " + std::to_string(body_size));
+  if (body_size > o.max_body_size)
+    co_return Fatal("E_BAD_BODY", "MPUB body too big " + std::to_string(body_size) + " > " + std::to_string(o.max_body_size));
+  // Read the declared body whole, then parse within it: a count or sizes that disagree
+  // with the body size are refused instead of desynchronising the stream.
+  if (!co_await c.Fill(static_cast<size_t>(body_size))) co_return Fatal("E_BAD_BODY", "MPUB failed to read body");
+  std::string_view body(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(body_size));
+  c.read_pos_ += static_cast<size_t>(body_size);
+  if (body.size() < 4) co_return Fatal("E_BAD_BODY", "MPUB failed to read message count");
+  auto count = static_cast<int32_t>(LoadBE32(body.data()));
+  body.remove_prefix(4);
+  int64_t max_messages = (o.max_body_size - 4) / 5;
+  if (count <= 0 || count > max_messages)
+    co_return Fatal("E_BAD_BODY", "MPUB invalid message count " + std::to_string(count));
+  std::vector<Body> bodies;
+  bodies.reserve(static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(body.size() / 5) + 1)));
+  for (int32_t i = 0; i < count; ++i) {
+    if (body.size() < 4) co_return Fatal("E_BAD_MESSAGE", "MPUB failed to read message body size");
+    auto size = static_cast<int32_t>(LoadBE32(body.data()));
+    body.remove_prefix(4);
+    if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "MPUB invalid message body size " + std::to_string(size));
+    if (size > o.max_msg_size)
+      co_return Fatal("E_BAD_MESSAGE", "MPUB message too big " + std::to_string(size) + " > " + std::to_string(o.max_msg_size));
+    if (body.size() < static_cast<size_t>(size)) co_return Fatal("E_BAD_MESSAGE", "MPUB failed to read message body");
+    bodies.push_back(MakeBody(body.substr(0, static_cast<size_t>(size))));
+    body.remove_prefix(static_cast<size_t>(size));
+  }
+  if (!body.empty())
+    co_return Fatal("E_BAD_BODY", "MPUB body size mismatch: " + std::to_string(body.size()) + " bytes after the last message");
+  co_return co_await Publish(c, topic, std::move(bodies), 0, "E_MPUB_FAILED");
+}
+
+}  // namespace q

@@ -1,0 +1,266 @@
+#include "qd/qd.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <httplib.h>
+
+#include "common/crc32c.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "qd/client_v2.h"
+#include "qd/http_api.h"
+#include "qd/tcp_server.h"
+
+namespace q {
+
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr auto kScanInterval = std::chrono::milliseconds(100);
+
+}  // namespace
+
+Qd::Qd(Options options) : options_(std::move(options)), metadata_(options_.data_path.empty() ? "." : options_.data_path) {
+  if (options_.data_path.empty()) options_.data_path = std::filesystem::current_path().string();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  hostname_ = host;
+  broadcast_address_ = options_.broadcast_address.empty() ? hostname_ : options_.broadcast_address;
+  node_id_ = options_.node_id >= 0 ? static_cast<uint16_t>(options_.node_id)
+                                   : static_cast<uint16_t>(crc32c::Value(hostname_.data(), hostname_.size()) % 1024);
+  start_time_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int n = options_.worker_threads > 0 ? options_.worker_threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i));
+}
+
+Qd::~Qd() { Stop(); }
+
+bool Qd::LockDataPath(std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_path, ec);
+  std::string path = options_.data_path + "/qd.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    *error = "--data-path=" + options_.data_path + " is in use by another qd (" + path + " is locked)";
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    return false;
+  }
+  return true;
+}
+
+bool Qd::Start(std::string* error) {
+  if (!LockDataPath(error)) return false;
+  LOG_INFO("qd v", Q_VERSION, " (nsqd-compatible), ID: ", node_id_, ", data path: ", options_.data_path,
+           ", ", shards_.size(), " worker threads");
+  for (auto& s : shards_) s->Start();
+  LoadMetadata();
+  StartTimers();
+
+  tcp_server_ = std::make_unique<TcpServer>(*this);
+  if (!tcp_server_->Listen(options_.tcp_address, error)) return false;
+  tcp_port_ = tcp_server_->port();
+  LOG_INFO("TCP: listening on ", tcp_server_->local_address());
+
+  if (!options_.http_address.empty()) {
+    std::string host;
+    int port;
+    if (!SplitHostPort(options_.http_address, &host, &port)) {
+      *error = "invalid HTTP address \"" + options_.http_address + "\" (want host:port)";
+      return false;
+    }
+    http_server_ = std::make_unique<httplib::Server>();
+    http_api_ = RegisterHttpApi(*http_server_, *this);
+    int bound = port == 0 ? http_server_->bind_to_any_port(host) : (http_server_->bind_to_port(host, port) ? port : -1);
+    if (bound < 0) {
+      *error = "listen (" + options_.http_address + ") failed";
+      return false;
+    }
+    http_port_ = bound;
+    http_thread_ = std::thread([this] { http_server_->listen_after_bind(); });
+    LOG_INFO("HTTP: listening on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", http_port_);
+  }
+  started_ = true;
+  return true;
+}
+
+void Qd::LoadMetadata() {
+  std::vector<TopicMeta> topics;
+  std::string error;
+  if (!metadata_.Load(&topics, &error)) {
+    LOG_ERROR("METADATA: ", error, " (starting without it)");
+    return;
+  }
+  metadata_.Hold(true);
+  for (const TopicMeta& tm : topics) {
+    auto topic = GetOrCreateTopic(tm.name);
+    if (!topic) continue;
+    RunSync(topic->shard(), [&] {
+      for (const ChannelMeta& cm : tm.channels) {
+        Channel* ch = topic->GetOrCreateChannel(cm.name);
+        if (ch && cm.paused) ch->SetPaused(true);
+      }
+      if (tm.paused) topic->SetPaused(true);
+      return true;
+    });
+  }
+  metadata_.Hold(false);
+}
+
+void Qd::StartTimers() {
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    tickers_.push_back(std::make_unique<Ticker>(shard->io(), kScanInterval, [shard] {
+      int64_t now = NowNs();
+      // Copy: a scan may delete an ephemeral topic.
+      std::vector<Topic*> topics(shard->topics.begin(), shard->topics.end());
+      for (Topic* t : topics)
+        if (shard->topics.contains(t)) t->Scan(now);
+    }));
+    tickers_.push_back(std::make_unique<Ticker>(shard->io(), options_.sync_timeout, [shard] {
+      std::vector<Topic*> topics(shard->topics.begin(), shard->topics.end());
+      for (Topic* t : topics)
+        if (shard->topics.contains(t)) t->SyncDisk();
+    }));
+  }
+  for (auto& t : tickers_) t->Start();
+}
+
+void Qd::Stop() {
+  if (!started_.exchange(false)) {
+    for (auto& s : shards_) s->Stop();
+    if (lock_fd_ >= 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+    }
+    return;
+  }
+  stopping_ = true;
+  LOG_INFO("qd: shutting down");
+  if (tcp_server_) tcp_server_->Close();
+  if (http_server_) {
+    http_server_->stop();
+    if (http_thread_.joinable()) http_thread_.join();
+  }
+  for (auto& s : shards_) {
+    RunSync(*s, [shard = s.get()] {
+      std::vector<ClientV2*> clients;
+      for (auto& [id, c] : shard->clients) clients.push_back(c);
+      for (ClientV2* c : clients) c->Close();
+      return true;
+    });
+  }
+  for (auto& topic : Topics()) RunSync(topic->shard(), [&] {
+      topic->Close();
+      return true;
+    });
+  std::string error;
+  if (!metadata_.Save(&error)) LOG_ERROR("METADATA: ", error);
+  for (auto& s : shards_) s->Stop();
+  {
+    std::lock_guard lock(topics_mu_);
+    topics_.clear();
+  }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+  LOG_INFO("qd: stopped");
+}
+
+Shard& Qd::ShardFor(const std::string& topic_name) {
+  return *shards_[std::hash<std::string>()(topic_name) % shards_.size()];
+}
+
+Shard& Qd::NextShard() { return *shards_[next_shard_.fetch_add(1) % shards_.size()]; }
+
+std::vector<Shard*> Qd::shards() {
+  std::vector<Shard*> out;
+  for (auto& s : shards_) out.push_back(s.get());
+  return out;
+}
+
+std::shared_ptr<Topic> Qd::GetOrCreateTopic(const std::string& name) {
+  std::shared_ptr<Topic> topic;
+  {
+    std::lock_guard lock(topics_mu_);
+    if (auto it = topics_.find(name); it != topics_.end()) return it->second;
+    if (stopping_) return nullptr;
+    Shard& shard = ShardFor(name);
+    topic = std::make_shared<Topic>(this, &shard, name);
+    topics_.emplace(name, topic);
+    // Posted under the lock: anyone who finds the topic posts after this, so Init runs first.
+    asio::post(shard.io(), [topic] { topic->Init(); });
+  }
+  metadata_.TopicCreated(name);
+  return topic;
+}
+
+std::shared_ptr<Topic> Qd::FindTopic(const std::string& name) {
+  std::lock_guard lock(topics_mu_);
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second;
+}
+
+bool Qd::DeleteTopic(const std::string& name) {
+  std::shared_ptr<Topic> topic;
+  {
+    std::lock_guard lock(topics_mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return false;
+    topic = it->second;
+    topics_.erase(it);
+  }
+  metadata_.TopicDeleted(name);
+  asio::post(topic->shard().io(), [topic] { topic->Delete(); });
+  return true;
+}
+
+std::vector<std::shared_ptr<Topic>> Qd::Topics() {
+  std::lock_guard lock(topics_mu_);
+  std::vector<std::shared_ptr<Topic>> out;
+  for (auto& [n, t] : topics_) out.push_back(t);
+  return out;
+}
+
+void Qd::ChannelCreated(Topic& topic, Channel& channel) { metadata_.ChannelCreated(topic.name(), channel.name()); }
+
+void Qd::ChannelDeleted(Topic& topic, const std::string& channel) {
+  if (!topic.exiting()) metadata_.ChannelDeleted(topic.name(), channel);
+}
+
+void Qd::SetDiskError(const std::string& error) {
+  std::lock_guard lock(health_mu_);
+  disk_error_ = error;
+  healthy_ = false;
+}
+
+void Qd::ClearDiskError() {
+  if (healthy_.load()) return;
+  std::lock_guard lock(health_mu_);
+  disk_error_.clear();
+  healthy_ = true;
+}
+
+std::string Qd::Health() const {
+  if (healthy_.load()) return "OK";
+  std::lock_guard lock(health_mu_);
+  return "NOK - " + disk_error_;
+}
+
+}  // namespace q

@@ -1,0 +1,217 @@
+#include "qd/topic.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "common/names.h"
+#include "qd/qd.h"
+#include "qd/shard.h"
+
+namespace q {
+
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+// Backlog handed to channels per turn of the shard's loop, so a large backlog does not
+// stall the other topics and connections of the shard.
+constexpr int kDrainBatch = 512;
+
+std::unique_ptr<DiskQueue> OpenDiskQueue(const Options& o, const std::string& name, std::string* error) {
+  DiskQueue::Options dq;
+  dq.dir = o.data_path;
+  dq.name = name;
+  dq.max_bytes_per_file = static_cast<uint64_t>(o.max_bytes_per_file);
+  dq.max_record_size = static_cast<uint32_t>(o.max_msg_size + 64);
+  dq.sync_every = o.sync_every;
+  return DiskQueue::Open(dq, error);
+}
+}  // namespace
+
+Topic::Topic(Qd* qd, Shard* shard, std::string name)
+    : qd_(qd), shard_(shard), name_(std::move(name)), ephemeral_(IsEphemeral(name_)), guids_(qd->node_id()) {}
+
+Topic::~Topic() = default;
+
+void Topic::Init() {
+  std::unique_ptr<DiskQueue> disk;
+  if (!ephemeral_) {
+    std::string error;
+    disk = OpenDiskQueue(qd_->options(), name_, &error);
+    if (!disk) {
+      LOG_ERROR("TOPIC(", name_, "): cannot open disk queue: ", error);
+      qd_->SetDiskError(error);
+    }
+  }
+  backlog_ = std::make_unique<BackedQueue>(static_cast<size_t>(qd_->options().mem_queue_size), std::move(disk));
+  shard_->topics.insert(this);
+  LOG_INFO("TOPIC(", name_, "): created");
+}
+
+bool Topic::Publish(std::vector<Body> bodies, int64_t deliver_at, std::string* error) {
+  if (exiting_) {
+    *error = "exiting";
+    return false;
+  }
+  if (!backlog_) {
+    *error = "topic not ready";
+    return false;
+  }
+  int64_t now = NowNs();
+  // Straight to the channels unless the topic must hold messages (no channel yet, paused,
+  // or an older backlog still being handed over).
+  bool hold = channels_.empty() || paused_ || !backlog_->Empty();
+  for (auto& body : bodies) {
+    Message m;
+    m.id = guids_.Next();
+    m.timestamp = now;
+    m.deliver_at = deliver_at;
+    message_bytes_ += static_cast<int64_t>(body->size());
+    m.body = std::move(body);
+    if (hold) {
+      auto r = backlog_->Put(std::move(m), error);
+      if (r == BackedQueue::PutResult::kFailed) {
+        qd_->SetDiskError(*error);
+        return false;
+      }
+    } else {
+      FanOut(m);
+    }
+    ++message_count_;
+  }
+  if (hold) qd_->ClearDiskError();
+  if (hold) ScheduleDrain();
+  return true;
+}
+
+void Topic::FanOut(const Message& m) {
+  for (auto& [name, channel] : channels_) channel->Put(m);
+}
+
+void Topic::ScheduleDrain() {
+  if (drain_scheduled_ || channels_.empty() || paused_ || exiting_ || !backlog_ || backlog_->Empty()) return;
+  drain_scheduled_ = true;
+  asio::post(shard_->io(), [self = shared_from_this()] {
+    self->drain_scheduled_ = false;
+    self->DrainSome();
+  });
+}
+
+void Topic::DrainSome() {
+  if (channels_.empty() || paused_ || exiting_ || !backlog_) return;
+  for (int i = 0; i < kDrainBatch; ++i) {
+    auto m = backlog_->Pop();
+    if (!m) break;
+    FanOut(*m);
+  }
+  ScheduleDrain();
+}
+
+Channel* Topic::GetOrCreateChannel(const std::string& name) {
+  if (exiting_) return nullptr;
+  if (auto it = channels_.find(name); it != channels_.end()) return it->second.get();
+  std::unique_ptr<DiskQueue> disk;
+  if (!ephemeral_ && !IsEphemeral(name)) {
+    std::string error;
+    disk = OpenDiskQueue(qd_->options(), name_ + ":" + name, &error);
+    if (!disk) {
+      LOG_ERROR("CHANNEL(", name_, ":", name, "): cannot open disk queue: ", error);
+      qd_->SetDiskError(error);
+    }
+  }
+  auto channel = std::make_unique<Channel>(this, name, qd_->options(), std::move(disk));
+  Channel* raw = channel.get();
+  channels_.emplace(name, std::move(channel));
+  LOG_INFO("TOPIC(", name_, "): new channel(", name, ")");
+  qd_->ChannelCreated(*this, *raw);
+  // The first channel receives what the topic held until now.
+  ScheduleDrain();
+  return raw;
+}
+
+Channel* Topic::FindChannel(const std::string& name) const {
+  auto it = channels_.find(name);
+  return it == channels_.end() ? nullptr : it->second.get();
+}
+
+std::vector<Channel*> Topic::channels() const {
+  std::vector<Channel*> out;
+  for (auto& [n, c] : channels_) out.push_back(c.get());
+  return out;
+}
+
+bool Topic::DeleteChannel(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return false;
+  it->second->Delete();
+  channels_.erase(it);
+  LOG_INFO("TOPIC(", name_, "): deleting channel ", name);
+  qd_->ChannelDeleted(*this, name);
+  // An ephemeral topic goes with its last channel.
+  if (ephemeral_ && channels_.empty() && !exiting_) qd_->DeleteTopic(name_);
+  return true;
+}
+
+void Topic::SetPaused(bool paused) {
+  paused_ = paused;
+  qd_->metadata().TopicPaused(name_, paused);
+  if (!paused_) ScheduleDrain();
+}
+
+void Topic::Empty() {
+  if (backlog_) backlog_->Clear();
+}
+
+void Topic::Delete() {
+  if (exiting_) return;
+  exiting_ = true;
+  LOG_INFO("TOPIC(", name_, "): deleting");
+  for (auto& [name, channel] : channels_) {
+    channel->Delete();
+    qd_->ChannelDeleted(*this, name);
+  }
+  channels_.clear();
+  if (backlog_) backlog_->Delete();
+  shard_->topics.erase(this);
+}
+
+void Topic::Close() {
+  if (exiting_) return;
+  exiting_ = true;
+  LOG_INFO("TOPIC(", name_, "): closing");
+  for (auto& [name, channel] : channels_) channel->Close();
+  if (backlog_) {
+    std::string error;
+    if (!backlog_->Close(&error)) LOG_ERROR("TOPIC(", name_, "): failed to flush to disk: ", error);
+  }
+  shard_->topics.erase(this);
+}
+
+void Topic::Scan(int64_t now) {
+  for (auto& [name, channel] : channels_) channel->Scan(now);
+}
+
+void Topic::SyncDisk() {
+  if (backlog_) backlog_->SyncIfNeeded();
+  for (auto& [name, channel] : channels_) channel->SyncDisk();
+}
+
+TopicStats Topic::Stats(const std::string& channel_filter, bool include_clients) const {
+  TopicStats s;
+  s.name = name_;
+  s.depth = backlog_ ? backlog_->Depth() : 0;
+  s.backend_depth = backlog_ ? backlog_->BackendDepth() : 0;
+  s.message_count = message_count_;
+  s.message_bytes = message_bytes_;
+  s.paused = paused_;
+  s.corrupt_records = backlog_ ? backlog_->corrupt_records() : 0;
+  for (auto& [name, channel] : channels_) {
+    if (!channel_filter.empty() && name != channel_filter) continue;
+    s.channels.push_back(channel->Stats(include_clients));
+  }
+  return s;
+}
+
+}  // namespace q

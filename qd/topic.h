@@ -1,0 +1,81 @@
+// A topic: the stream producers publish to. Every message is copied to each of its
+// channels (the body is shared, not copied). While it has no channel, or is paused, it
+// keeps messages itself (memory, then disk) and hands the backlog to its channels later.
+//
+// Thread-safety: a Topic is created by Qd on any thread, then used only on its shard's
+// thread (Init, Put, channels, stats). Shared ownership: the registry in Qd and the
+// consumers subscribed to it hold shared_ptrs; exiting() tells them it was deleted.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/guid.h"
+#include "common/message.h"
+#include "qd/backed_queue.h"
+#include "qd/channel.h"
+#include "qd/stats.h"
+
+namespace q {
+
+class Qd;
+class Shard;
+
+class Topic : public std::enable_shared_from_this<Topic> {
+ public:
+  Topic(Qd* qd, Shard* shard, std::string name);
+  ~Topic();
+
+  const std::string& name() const { return name_; }
+  bool ephemeral() const { return ephemeral_; }
+  Shard& shard() const { return *shard_; }
+  Qd& qd() const { return *qd_; }
+
+  // --- everything below runs on the shard thread ---
+  // Opens the disk queue and joins the shard's scan list. Failure leaves the topic
+  // refusing publishes.
+  void Init();
+  bool exiting() const { return exiting_; }
+  bool paused() const { return paused_; }
+
+  // Publishes one or several bodies. deliver_at > now defers them (DPUB). False with
+  // *error when the topic is exiting or a disk write failed (E_PUB_FAILED).
+  bool Publish(std::vector<Body> bodies, int64_t deliver_at, std::string* error);
+
+  // Channels. GetOrCreateChannel returns nullptr if the topic is exiting.
+  Channel* GetOrCreateChannel(const std::string& name);
+  Channel* FindChannel(const std::string& name) const;
+  bool DeleteChannel(const std::string& name);
+  std::vector<Channel*> channels() const;
+
+  void SetPaused(bool paused);
+  void Empty();
+  // Deletes the topic: channels (their consumers are disconnected) and files.
+  void Delete();
+  // Clean shutdown: channels and the topic backlog go to disk.
+  void Close();
+
+  void Scan(int64_t now);
+  void SyncDisk();
+  TopicStats Stats(const std::string& channel_filter, bool include_clients) const;
+
+ private:
+  void FanOut(const Message& m);
+  void ScheduleDrain();
+  void DrainSome();
+
+  Qd* qd_;
+  Shard* shard_;
+  std::string name_;
+  bool ephemeral_;
+  bool exiting_ = false;
+  bool paused_ = false;
+  bool drain_scheduled_ = false;
+  GuidFactory guids_;
+  std::unique_ptr<BackedQueue> backlog_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;
+  int64_t message_count_ = 0, message_bytes_ = 0;
+};
+
+}  // namespace q
