@@ -263,8 +263,11 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
                          "--snappy", "--enable-experiment", "--topology-region", "--topology-zone",
                          "--http-client-connect-timeout", "--http-client-request-timeout",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
-  for (const char* name : later)
+  for (const char* name : later) {
+    // Turning off a compression that does not exist yet changes nothing worth a warning.
+    if ((std::string(name) == "--snappy" && !o.snappy) || (std::string(name) == "--deflate" && !o.deflate)) continue;
     if (given(name)) o.not_yet_supported.push_back(name + 2);
+  }
   result.options = std::move(o);
   return result;
 }
