@@ -6,7 +6,6 @@
 
 #include "common/log.h"
 #include "common/names.h"
-#include "qd/client_v2.h"
 #include "qd/options.h"
 #include "qd/qd.h"
 #include "qd/topic.h"
@@ -40,7 +39,7 @@ void Channel::Put(Message m) {
   // Fast path: nothing waiting and a consumer has room — hand it over directly. This is
   // also NSQ's zero-capacity hand-off when --mem-queue-size=0.
   if (!paused_ && queue_.Empty()) {
-    if (ClientV2* c = NextReadyClient()) {
+    if (Consumer* c = NextReadyClient()) {
       Deliver(c, std::move(m));
       return;
     }
@@ -65,7 +64,7 @@ void Channel::Enqueue(Message m) {
   Pump();
 }
 
-bool Channel::AddClient(ClientV2* client, std::string* error) {
+bool Channel::AddClient(Consumer* client, std::string* error) {
   int64_t max = options_.max_channel_consumers;
   if (max > 0 && static_cast<int64_t>(clients_.size()) >= max) {
     *error = "channel consumers for " + topic_->name() + ":" + name_ + " exceeds limit of " + std::to_string(max);
@@ -75,7 +74,7 @@ bool Channel::AddClient(ClientV2* client, std::string* error) {
   return true;
 }
 
-void Channel::RemoveClient(ClientV2* client) {
+void Channel::RemoveClient(Consumer* client) {
   auto it = std::find(clients_.begin(), clients_.end(), client);
   if (it == clients_.end()) return;
   clients_.erase(it);
@@ -93,7 +92,7 @@ void Channel::RemoveClient(ClientV2* client) {
   }
 }
 
-ClientV2* Channel::NextReadyClient() {
+Consumer* Channel::NextReadyClient() {
   size_t n = clients_.size();
   for (size_t i = 0; i < n; ++i) {
     size_t idx = (next_client_ + i) % n;
@@ -108,7 +107,7 @@ ClientV2* Channel::NextReadyClient() {
 void Channel::Pump() {
   if (paused_ || clients_.empty()) return;
   while (!queue_.Empty()) {
-    ClientV2* c = NextReadyClient();
+    Consumer* c = NextReadyClient();
     if (c == nullptr) return;
     auto m = queue_.Pop();
     if (!m) return;
@@ -121,7 +120,7 @@ void Channel::Pump() {
   }
 }
 
-void Channel::Deliver(ClientV2* client, Message m) {
+void Channel::Deliver(Consumer* client, Message m) {
   if (int rate = client->sample_rate(); rate > 0) {
     // Sampling drops the message for the whole channel (nsqd does the same).
     static thread_local std::minstd_rand rng{std::random_device{}()};
@@ -138,14 +137,14 @@ void Channel::Deliver(ClientV2* client, Message m) {
   client->SendMessage(m);
 }
 
-ClientV2* Channel::FindClient(uint64_t id) const {
-  for (ClientV2* c : clients_)
+Consumer* Channel::FindClient(uint64_t id) const {
+  for (Consumer* c : clients_)
     if (c->id() == id) return c;
   return nullptr;
 }
 
 void Channel::ClientInFlightDone(uint64_t client_id) {
-  if (ClientV2* c = FindClient(client_id)) c->InFlightDone();
+  if (Consumer* c = FindClient(client_id)) c->InFlightDone();
 }
 
 namespace {
@@ -154,14 +153,14 @@ std::string Reason(InFlightQueue::Result r) {
 }
 }  // namespace
 
-std::string Channel::Finish(ClientV2* client, const MessageId& id) {
+std::string Channel::Finish(Consumer* client, const MessageId& id) {
   auto r = in_flight_.Remove(id, client->id(), nullptr);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
   client->InFlightDone();
   return {};
 }
 
-std::string Channel::Requeue(ClientV2* client, const MessageId& id, int64_t delay_ns) {
+std::string Channel::Requeue(Consumer* client, const MessageId& id, int64_t delay_ns) {
   InFlight entry;
   auto r = in_flight_.Remove(id, client->id(), &entry);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
@@ -177,7 +176,7 @@ std::string Channel::Requeue(ClientV2* client, const MessageId& id, int64_t dela
   return {};
 }
 
-std::string Channel::Touch(ClientV2* client, const MessageId& id) {
+std::string Channel::Touch(Consumer* client, const MessageId& id) {
   const InFlight* e = in_flight_.Find(id);
   if (e == nullptr) return "ID not in flight";
   if (e->client_id != client->id()) return "client does not own message";
@@ -197,7 +196,10 @@ void Channel::Scan(int64_t now) {
     Enqueue(std::move(e.message));
   }
   auto due = deferred_.PopDue(now);
-  for (auto& m : due) Enqueue(std::move(m));
+  for (auto& m : due) {
+    m.deliver_at = 0;  // due: from here on an ordinary queued message
+    Enqueue(std::move(m));
+  }
   if (!expired.empty() || !due.empty()) Pump();
 }
 
@@ -212,23 +214,23 @@ void Channel::Empty() {
   in_flight_.TakeAll();
   deferred_.TakeAll();
   // Consumers' in-flight counts restart at zero; their later FINs fail harmlessly.
-  for (ClientV2* c : clients_) c->ResetInFlight();
+  for (Consumer* c : clients_) c->ResetInFlight();
   Pump();
 }
 
 void Channel::Delete() {
-  std::vector<ClientV2*> clients;
+  std::vector<Consumer*> clients;
   clients.swap(clients_);
-  for (ClientV2* c : clients) c->DetachFromChannel();
+  for (Consumer* c : clients) c->DetachFromChannel();
   in_flight_.TakeAll();
   deferred_.TakeAll();
   queue_.Delete();
 }
 
 void Channel::Close() {
-  std::vector<ClientV2*> clients;
+  std::vector<Consumer*> clients;
   clients.swap(clients_);
-  for (ClientV2* c : clients) c->DetachFromChannel();
+  for (Consumer* c : clients) c->DetachFromChannel();
   // In-flight and deferred messages go to disk with the queue: nothing accepted is lost
   // across a clean restart (deferred ones keep their due time in the record).
   for (auto& e : in_flight_.TakeAll()) {
@@ -260,7 +262,7 @@ ChannelStats Channel::Stats(bool include_clients) const {
   s.paused = paused_;
   s.corrupt_records = queue_.corrupt_records();
   if (include_clients)
-    for (ClientV2* c : clients_) s.clients.push_back(c->Stats());
+    for (Consumer* c : clients_) s.clients.push_back(c->Stats());
   return s;
 }
 

@@ -12,13 +12,13 @@
 
 #include "common/message.h"
 #include "qd/backed_queue.h"
+#include "qd/consumer.h"
 #include "qd/deferred_queue.h"
 #include "qd/in_flight_queue.h"
 #include "qd/stats.h"
 
 namespace q {
 
-class ClientV2;
 class Topic;
 struct Options;
 
@@ -37,17 +37,17 @@ class Channel {
   void Put(Message m);
 
   // Consumers. AddClient fails (false, *error) past --max-channel-consumers.
-  bool AddClient(ClientV2* client, std::string* error);
-  void RemoveClient(ClientV2* client);
+  bool AddClient(Consumer* client, std::string* error);
+  void RemoveClient(Consumer* client);
   size_t client_count() const { return clients_.size(); }
   // Delivers while some consumer is ready (in flight < RDY) and a message is queued.
   void Pump();
 
   // FIN / REQ / TOUCH from a consumer. Empty string on success, else the failure reason
   // ("ID not in flight", "client does not own message").
-  std::string Finish(ClientV2* client, const MessageId& id);
-  std::string Requeue(ClientV2* client, const MessageId& id, int64_t delay_ns);
-  std::string Touch(ClientV2* client, const MessageId& id);
+  std::string Finish(Consumer* client, const MessageId& id);
+  std::string Requeue(Consumer* client, const MessageId& id, int64_t delay_ns);
+  std::string Touch(Consumer* client, const MessageId& id);
 
   // Moves timed-out in-flight messages back to the queue and due deferred ones into it.
   void Scan(int64_t now);
@@ -64,10 +64,10 @@ class Channel {
   ChannelStats Stats(bool include_clients) const;
 
  private:
-  ClientV2* NextReadyClient();
-  void Deliver(ClientV2* client, Message m);
+  Consumer* NextReadyClient();
+  void Deliver(Consumer* client, Message m);
   void Enqueue(Message m);
-  ClientV2* FindClient(uint64_t id) const;
+  Consumer* FindClient(uint64_t id) const;
   void ClientInFlightDone(uint64_t client_id);
 
   Topic* topic_;
@@ -78,7 +78,7 @@ class Channel {
   BackedQueue queue_;
   InFlightQueue in_flight_;
   DeferredQueue deferred_;
-  std::vector<ClientV2*> clients_;
+  std::vector<Consumer*> clients_;
   size_t next_client_ = 0;
   int64_t message_count_ = 0, requeue_count_ = 0, timeout_count_ = 0;
 };

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/message.h"
+#include "qd/consumer.h"
 #include "qd/stats.h"
 
 namespace q {
@@ -33,7 +34,7 @@ struct ClientError {
   bool fatal = true;
 };
 
-class ClientV2 : public std::enable_shared_from_this<ClientV2> {
+class ClientV2 final : public Consumer, public std::enable_shared_from_this<ClientV2> {
  public:
   enum class State { kInit = 0, kSubscribed = 3, kClosing = 4 };
 
@@ -46,23 +47,23 @@ class ClientV2 : public std::enable_shared_from_this<ClientV2> {
   void Close();
 
   // --- for the channel (same thread) ---
-  uint64_t id() const { return id_; }
-  bool IsReadyForMessages() const {
+  uint64_t id() const override { return id_; }
+  bool IsReadyForMessages() const override {
     return state_ == State::kSubscribed && in_flight_count_ < ready_count_ && !closed_;
   }
   // Buffers a message frame and counts it in flight.
-  void SendMessage(const Message& m);
+  void SendMessage(const Message& m) override;
   // A message of this client left flight (FIN, REQ, timeout).
-  void InFlightDone() {
+  void InFlightDone() override {
     if (in_flight_count_ > 0) --in_flight_count_;
   }
   // The channel was emptied: nothing of this client is in flight any more.
-  void ResetInFlight() { in_flight_count_ = 0; }
-  int64_t msg_timeout_ns() const { return msg_timeout_ms_ * 1000000; }
-  int sample_rate() const { return sample_rate_; }
+  void ResetInFlight() override { in_flight_count_ = 0; }
+  int64_t msg_timeout_ns() const override { return msg_timeout_ms_ * 1000000; }
+  int sample_rate() const override { return sample_rate_; }
   // The channel is being deleted: forget it and close the connection (nsqd does too).
-  void DetachFromChannel();
-  ClientStats Stats() const;
+  void DetachFromChannel() override;
+  ClientStats Stats() const override;
   bool is_producer() const { return !pub_counts_.empty(); }
 
  private:

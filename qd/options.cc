@@ -5,78 +5,11 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "common/go_flags.h"
 
 namespace q {
 
 namespace {
-
-// Go's flag package accepts "-name" as well as "--name"; CLI11 only the latter.
-std::vector<std::string> NormaliseArgs(int argc, const char* const* argv) {
-  std::vector<std::string> out;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1])))
-      a = "-" + a;
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-std::string Trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-std::string Unquote(std::string v) {
-  v = Trim(v);
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
-    return v.substr(1, v.size() - 2);
-  return v;
-}
-
-// Reads the flat subset of TOML nsqd's config files use: key = value, key = ["a", "b"],
-// comments. Returns flags ("--key-name=value") to place before the command line's own.
-bool ReadConfigFile(const std::string& path, std::vector<std::string>* flags, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot open config file " + path;
-    return false;
-  }
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    line = Trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == '[') continue;
-    size_t eq = line.find('=');
-    if (eq == std::string::npos) {
-      *error = path + ":" + std::to_string(lineno) + ": expected key = value";
-      return false;
-    }
-    std::string key = Trim(line.substr(0, eq));
-    std::string value = Trim(line.substr(eq + 1));
-    if (size_t hash = value.find(" #"); hash != std::string::npos) value = Trim(value.substr(0, hash));
-    for (char& c : key)
-      if (c == '_') c = '-';
-    // nsqd's config names for the repeatable flags.
-    if (key == "nsqlookupd-tcp-addresses") key = "lookupd-tcp-address";
-    if (key == "auth-http-addresses") key = "auth-http-address";
-    if (key == "e2e-processing-latency-percentiles") key = "e2e-processing-latency-percentile";
-    if (!value.empty() && value.front() == '[') {
-      std::string inner = value.substr(1, value.rfind(']') - 1);
-      std::stringstream items(inner);
-      std::string item;
-      while (std::getline(items, item, ',')) {
-        item = Unquote(item);
-        if (!item.empty()) flags->push_back("--" + key + "=" + item);
-      }
-    } else {
-      flags->push_back("--" + key + "=" + Unquote(value));
-    }
-  }
-  return true;
-}
 
 struct DurationFlag {
   std::string name;
@@ -120,6 +53,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--broadcast-tcp-port", o.broadcast_tcp_port, "TCP port registered with qlookupd (default: TCP listen port)");
   app.add_option("--broadcast-http-port", o.broadcast_http_port, "HTTP port registered with qlookupd (default: HTTP listen port)");
   app.add_option("--lookupd-tcp-address", o.lookupd_tcp_addresses, "qlookupd TCP address (may be given multiple times)");
+  duration("lookupd-ping-interval", &o.lookupd_ping_interval, "[qd only] time between PINGs to each qlookupd (nsqd: fixed 15s)");
   duration("http-client-connect-timeout", &o.http_client_connect_timeout, "timeout for HTTP connect");
   duration("http-client-request-timeout", &o.http_client_request_timeout, "timeout for HTTP request");
 
@@ -192,22 +126,17 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--topology-zone", o.topology_zone, "availability zone this qd is in");
   app.add_option("--worker-threads", o.worker_threads, "I/O and queue threads (0 = one per core)")->capture_default_str();
 
-  std::vector<std::string> args = NormaliseArgs(argc, argv);
-  // A --config file supplies defaults that flags on the command line override.
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string path;
-    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
-    else if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
-    if (path.empty()) continue;
-    std::vector<std::string> from_file;
-    std::string error;
-    if (!ReadConfigFile(path, &from_file, &error)) {
-      result.exit_code = 1;
-      result.message = "qd: " + error;
-      return result;
-    }
-    args.insert(args.begin(), from_file.begin(), from_file.end());
-    break;
+  std::vector<std::string> args = NormaliseGoArgs(argc, argv);
+  // A --config file supplies defaults that flags on the command line override. nsqd's config
+  // names for the repeatable flags differ from the flag names.
+  static const ConfigAliases kAliases = {
+      {"nsqlookupd-tcp-addresses", "lookupd-tcp-address"},
+      {"auth-http-addresses", "auth-http-address"},
+      {"e2e-processing-latency-percentiles", "e2e-processing-latency-percentile"}};
+  if (std::string error; !PrependConfigFile(&args, kAliases, &error)) {
+    result.exit_code = 1;
+    result.message = "qd: " + error;
+    return result;
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes argv-style input reversed
   try {
@@ -245,6 +174,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.max_msg_size <= 0 || o.max_body_size <= 0) return fail("--max-msg-size and --max-body-size must be > 0");
   if (o.max_rdy_count < 0) return fail("--max-rdy-count must be >= 0");
   if (o.sync_every <= 0) return fail("--sync-every must be > 0");
+  if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
   if (o.tls_required != "false" && o.tls_required != "true" && o.tls_required != "tcp-https")
     return fail("--tls-required must be true, false or tcp-https");
@@ -253,7 +183,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
 
   // Accepted for compatibility; the features behind them land in later issues.
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
-  const char* later[] = {"--lookupd-tcp-address", "--tls-cert", "--tls-key", "--tls-root-ca-file",
+  const char* later[] = {"--tls-cert", "--tls-key", "--tls-root-ca-file",
                          "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
                          "--auth-http-address", "--auth-http-request-method", "--statsd-address",
                          "--statsd-prefix", "--statsd-interval", "--statsd-mem-stats",
@@ -261,7 +191,6 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
                          "--e2e-processing-latency-percentile",
                          "--e2e-processing-latency-window-time", "--deflate", "--max-deflate-level",
                          "--snappy", "--enable-experiment", "--topology-region", "--topology-zone",
-                         "--http-client-connect-timeout", "--http-client-request-timeout",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
   for (const char* name : later) {
     // Turning off a compression that does not exist yet changes nothing worth a warning.

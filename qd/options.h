@@ -25,6 +25,8 @@ struct Options {
   int broadcast_http_port = 0;
   // lookupd
   std::vector<std::string> lookupd_tcp_addresses;
+  // Not an nsqd flag (nsqd pings every 15 s); tests shorten it to see re-registration fast.
+  Nanos lookupd_ping_interval = std::chrono::seconds(15);
   Nanos http_client_connect_timeout = std::chrono::seconds(2);
   Nanos http_client_request_timeout = std::chrono::seconds(5);
   // storage
