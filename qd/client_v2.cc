@@ -111,6 +111,10 @@ asio::awaitable<void> ClientV2::CommandLoop() {
       if (!co_await Fill(unread.size() + 1)) break;
       continue;
     }
+    if (nl >= kMaxLineLength) {
+      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] line too long, closing");
+      break;
+    }
     std::string_view line = unread.substr(0, nl);
     read_pos_ += nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

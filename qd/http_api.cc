@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/client_v2.h"
+#include "qd/lookup.h"
 #include "qd/qd.h"
 #include "qd/stats.h"
 
@@ -148,7 +149,26 @@ class Api {
     routes_[path] = RouteEntry{std::move(methods), h};
   }
 
+  // Go's url.ParseQuery refuses a bad %-escape or a ';' and nsqd answers 400
+  // INVALID_REQUEST; httplib would decode such a query leniently.
+  static bool QueryIsValid(const std::string& target) {
+    size_t q = target.find('?');
+    if (q == std::string::npos) return true;
+    for (size_t i = q + 1; i < target.size(); ++i) {
+      char c = target[i];
+      if (c == ';') return false;
+      if (c == '%') {
+        if (i + 2 >= target.size() || !std::isxdigit(static_cast<unsigned char>(target[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(target[i + 2])))
+          return false;
+        i += 2;
+      }
+    }
+    return true;
+  }
+
   void Dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+    if (!QueryIsValid(req.target)) return Error(res, 400, "INVALID_REQUEST");
     if (req.path.rfind("/config/", 0) == 0) return Config(req, body, res);
     auto it = routes_.find(req.path);
     if (it == routes_.end()) return Error(res, 404, "NOT_FOUND");
@@ -197,6 +217,11 @@ class Api {
     }
     if (!IsValidTopicName(*topic)) {
       Error(res, 400, invalid_code);
+      return std::nullopt;
+    }
+    // nsqd creates the topic here, before looking at the body or other parameters.
+    if (!qd_.GetOrCreateTopic(*topic)) {
+      Error(res, 503, "EXITING");
       return std::nullopt;
     }
     return topic;
@@ -271,11 +296,8 @@ class Api {
         if (static_cast<int64_t>(line.size()) > o.max_msg_size) return Error(res, 413, "MSG_TOO_BIG");
         bodies.push_back(MakeBody(line));
       }
-      if (bodies.empty()) {
-        // Nothing to publish still answers OK (nsqd), though the topic is created.
-        qd_.GetOrCreateTopic(*topic);
-        return TextOk(res, "OK");
-      }
+      // Nothing to publish still answers OK (nsqd); the topic was created above.
+      if (bodies.empty()) return TextOk(res, "OK");
     }
     PublishBodies(*topic, std::move(bodies), 0, res);
   }
@@ -515,7 +537,7 @@ class Api {
         std::lock_guard lock(config_mu_);
         lookupd_addresses_ = addrs;
       }
-      LOG_WARN("HTTP: nsqlookupd_tcp_addresses set; qlookupd registration is not implemented yet");
+      if (LookupClient* lookup = qd_.lookup()) lookup->SetAddresses(addrs);
       return JsonOk(res, addrs);
     }
     if (opt == "log_level") {

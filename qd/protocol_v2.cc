@@ -388,6 +388,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
   if (!IsValidTopicName(topic))
     co_return Fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name " + Quote(topic) + " is not valid");
   const Options& o = c.qd_.options();
+  // nsqd creates the topic before reading the body, so even a refused MPUB leaves it.
+  if (!c.qd_.GetOrCreateTopic(topic)) co_return Fatal("E_MPUB_FAILED", "MPUB failed exiting");
   if (!co_await c.Fill(4)) co_return Fatal("E_BAD_BODY", "MPUB failed to read body size");
   auto body_size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
   c.read_pos_ += 4;

@@ -14,6 +14,7 @@
 #include "common/names.h"
 #include "qd/client_v2.h"
 #include "qd/http_api.h"
+#include "qd/lookup.h"
 #include "qd/tcp_server.h"
 
 namespace q {
@@ -69,6 +70,9 @@ bool Qd::Start(std::string* error) {
   LOG_INFO("qd v", Q_VERSION, " (nsqd-compatible), ID: ", node_id_, ", data path: ", options_.data_path,
            ", ", shards_.size(), " worker threads");
   for (auto& s : shards_) s->Start();
+  // Created before the metadata loads so its topics reach the registration mirror; it
+  // connects only once the listeners have their ports (IDENTIFY carries them).
+  lookup_ = std::make_unique<LookupClient>(options_);
   LoadMetadata();
   StartTimers();
 
@@ -93,8 +97,14 @@ bool Qd::Start(std::string* error) {
     }
     http_port_ = bound;
     http_thread_ = std::thread([this] { http_server_->listen_after_bind(); });
+    // stop() before the server is accepting would be lost and Stop() would wait forever.
+    for (int i = 0; i < 5000 && !http_server_->is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     LOG_INFO("HTTP: listening on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", http_port_);
   }
+  lookup_->Start({options_.broadcast_tcp_port > 0 ? options_.broadcast_tcp_port : tcp_port_,
+                  options_.broadcast_http_port > 0 ? options_.broadcast_http_port : http_port_, hostname_,
+                  broadcast_address_, options_.topology_zone, options_.topology_region});
   started_ = true;
   return true;
 }
@@ -152,6 +162,9 @@ void Qd::Stop() {
   }
   stopping_ = true;
   LOG_INFO("qd: shutting down");
+  // First, so no channel pre-creation lands on a shard that is closing. Connections to
+  // qlookupd close without UNREGISTERs: lookupd drops a closed peer's registrations.
+  if (lookup_) lookup_->Stop();
   if (tcp_server_) tcp_server_->Close();
   if (http_server_) {
     http_server_->stop();
@@ -204,10 +217,13 @@ std::shared_ptr<Topic> Qd::GetOrCreateTopic(const std::string& name) {
     Shard& shard = ShardFor(name);
     topic = std::make_shared<Topic>(this, &shard, name);
     topics_.emplace(name, topic);
+    // Under the lock, so a REGISTER and the UNREGISTER of a racing delete keep their order.
+    if (lookup_) lookup_->Register(name, "");
     // Posted under the lock: anyone who finds the topic posts after this, so Init runs first.
     asio::post(shard.io(), [topic] { topic->Init(); });
   }
   metadata_.TopicCreated(name);
+  if (lookup_) PreCreateChannels(topic);
   return topic;
 }
 
@@ -225,6 +241,7 @@ bool Qd::DeleteTopic(const std::string& name) {
     if (it == topics_.end()) return false;
     topic = it->second;
     topics_.erase(it);
+    if (lookup_) lookup_->Unregister(name, "");
   }
   metadata_.TopicDeleted(name);
   asio::post(topic->shard().io(), [topic] { topic->Delete(); });
@@ -238,10 +255,32 @@ std::vector<std::shared_ptr<Topic>> Qd::Topics() {
   return out;
 }
 
-void Qd::ChannelCreated(Topic& topic, Channel& channel) { metadata_.ChannelCreated(topic.name(), channel.name()); }
+void Qd::ChannelCreated(Topic& topic, Channel& channel) {
+  metadata_.ChannelCreated(topic.name(), channel.name());
+  if (lookup_) lookup_->Register(topic.name(), channel.name());
+}
 
 void Qd::ChannelDeleted(Topic& topic, const std::string& channel) {
   if (!topic.exiting()) metadata_.ChannelDeleted(topic.name(), channel);
+  // A deleted topic's channels go with its own UNREGISTER (sent by DeleteTopic).
+  if (lookup_ && !topic.exiting()) lookup_->Unregister(topic.name(), channel);
+}
+
+void Qd::PreCreateChannels(const std::shared_ptr<Topic>& topic) {
+  // Consumers elsewhere may already read channels of this topic: create them here too, so
+  // the first messages published on this qd reach them (behaviour.md §9). nsqd blocks topic
+  // creation on these HTTP requests; qd asks on the lookup client's thread instead, and the
+  // messages published meanwhile wait in the topic's backlog, which the first channel drains.
+  std::weak_ptr<Topic> weak = topic;
+  lookup_->FetchChannels(topic->name(), [weak](std::vector<std::string> channels) {
+    auto t = weak.lock();
+    if (!t || channels.empty()) return;
+    asio::post(t->shard().io(), [t, channels = std::move(channels)] {
+      if (t->exiting()) return;
+      for (const std::string& c : channels)
+        if (IsValidChannelName(c) && !IsEphemeral(c)) t->GetOrCreateChannel(c);
+    });
+  });
 }
 
 void Qd::SetDiskError(const std::string& error) {

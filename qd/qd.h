@@ -26,6 +26,7 @@ class Server;
 namespace q {
 
 class TcpServer;
+class LookupClient;
 
 class Qd {
  public:
@@ -57,6 +58,8 @@ class Qd {
   Shard& NextShard();
   std::vector<Shard*> shards();
   Metadata& metadata() { return metadata_; }
+  // Registration with qlookupd; null before Start(). Thread-safe (see lookup.h).
+  LookupClient* lookup() { return lookup_.get(); }
 
   // Called by topics and channels on their shard when the registry-visible state changes.
   void ChannelCreated(Topic& topic, Channel& channel);
@@ -76,6 +79,8 @@ class Qd {
   void LoadMetadata();
   void StartTimers();
   std::shared_ptr<Topic> CreateTopicLocked(const std::string& name);
+  // Asks qlookupd for a new topic's channels and creates them on its shard (asynchronously).
+  void PreCreateChannels(const std::shared_ptr<Topic>& topic);
 
   Options options_;
   std::string hostname_, broadcast_address_;
@@ -92,6 +97,7 @@ class Qd {
   Metadata metadata_;
   int lock_fd_ = -1;
 
+  std::unique_ptr<LookupClient> lookup_;  // set in Start() before any other thread uses it
   std::unique_ptr<TcpServer> tcp_server_;
   std::unique_ptr<httplib::Server> http_server_;
   std::shared_ptr<void> http_api_;

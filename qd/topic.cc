@@ -36,6 +36,7 @@ Topic::Topic(Qd* qd, Shard* shard, std::string name)
 Topic::~Topic() = default;
 
 void Topic::Init() {
+  if (backlog_) return;
   std::unique_ptr<DiskQueue> disk;
   if (!ephemeral_) {
     std::string error;
@@ -51,12 +52,11 @@ void Topic::Init() {
 }
 
 bool Topic::Publish(std::vector<Body> bodies, int64_t deliver_at, std::string* error) {
+  // A publisher on this shard can get here before the Init that Qd posted when it created
+  // the topic.
+  Init();
   if (exiting_) {
     *error = "exiting";
-    return false;
-  }
-  if (!backlog_) {
-    *error = "topic not ready";
     return false;
   }
   int64_t now = NowNs();
@@ -111,6 +111,7 @@ void Topic::DrainSome() {
 
 Channel* Topic::GetOrCreateChannel(const std::string& name) {
   if (exiting_) return nullptr;
+  Init();
   if (auto it = channels_.find(name); it != channels_.end()) return it->second.get();
   std::unique_ptr<DiskQueue> disk;
   if (!ephemeral_ && !IsEphemeral(name)) {
@@ -142,7 +143,9 @@ std::vector<Channel*> Topic::channels() const {
   return out;
 }
 
-bool Topic::DeleteChannel(const std::string& name) {
+bool Topic::DeleteChannel(const std::string& channel_name) {
+  // A copy: callers may pass the channel's own name, which the erase below frees.
+  const std::string name = channel_name;
   auto it = channels_.find(name);
   if (it == channels_.end()) return false;
   it->second->Delete();

@@ -33,8 +33,8 @@ class Topic : public std::enable_shared_from_this<Topic> {
   Qd& qd() const { return *qd_; }
 
   // --- everything below runs on the shard thread ---
-  // Opens the disk queue and joins the shard's scan list. Failure leaves the topic
-  // refusing publishes.
+  // Opens the disk queue and joins the shard's scan list; later calls do nothing. Qd posts
+  // it at creation, and Publish/GetOrCreateChannel call it too in case they run first.
   void Init();
   bool exiting() const { return exiting_; }
   bool paused() const { return paused_; }
