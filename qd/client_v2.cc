@@ -162,14 +162,26 @@ asio::awaitable<bool> ClientV2::Fill(size_t n) {
     }
     if (read_buf_.size() < n) read_buf_.resize(n);
     if (read_buf_.size() - read_end_ < 512) read_buf_.resize(read_buf_.size() + kReadChunk);
-    auto [ec, got] = co_await socket_->async_read_some(
-        asio::buffer(read_buf_.data() + read_end_, read_buf_.size() - read_end_), kAsTuple);
+    char* into = codec_ ? raw_buf_.data() : read_buf_.data() + read_end_;
+    size_t room = codec_ ? raw_buf_.size() : read_buf_.size() - read_end_;
+    auto [ec, got] = co_await socket_->async_read_some(asio::buffer(into, room), kAsTuple);
     if (ec) {
       if (ec != asio::error::eof && ec != asio::error::operation_aborted)
         LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] read error: ", ec.message());
       co_return false;
     }
-    read_end_ += got;
+    if (!codec_) {
+      read_end_ += got;
+      continue;
+    }
+    decoded_.clear();
+    if (!codec_->Decompress(std::string_view(raw_buf_.data(), got), &decoded_)) {
+      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] corrupt ", codec_->name(), " stream, closing");
+      co_return false;
+    }
+    if (read_buf_.size() - read_end_ < decoded_.size()) read_buf_.resize(read_end_ + decoded_.size());
+    std::memcpy(read_buf_.data() + read_end_, decoded_.data(), decoded_.size());
+    read_end_ += decoded_.size();
   }
   // Shrink a buffer grown for a big body once it is consumed.
   co_return true;
@@ -255,7 +267,18 @@ void ClientV2::Flush() {
     return;
   }
   writing_ = true;
-  wbuf_.swap(out_);
+  if (codec_) {
+    wbuf_.assign(out_, 0, plain_prefix_);
+    if (!codec_->Compress(std::string_view(out_).substr(plain_prefix_), &wbuf_)) {
+      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] ", codec_->name(), " compression failed, closing");
+      writing_ = false;
+      Close();
+      return;
+    }
+    plain_prefix_ = 0;
+  } else {
+    wbuf_.swap(out_);
+  }
   out_.clear();
   write_started_ns_ = SteadyNs();
   asio::async_write(*socket_, asio::buffer(wbuf_), [self = shared_from_this()](std::error_code ec, size_t) {
@@ -304,6 +327,22 @@ void ClientV2::OnHeartbeatTick() {
   }
   SendResponse(wire::kHeartbeat);
   ArmHeartbeat();
+}
+
+bool ClientV2::EnableCompression(std::unique_ptr<StreamCodec> codec) {
+  plain_prefix_ = out_.size();
+  codec_ = std::move(codec);
+  raw_buf_.resize(kReadChunk);
+  // Whatever the client sent after IDENTIFY is already in the new format.
+  std::string_view unread(read_buf_.data() + read_pos_, read_end_ - read_pos_);
+  if (unread.empty()) return true;
+  std::string decoded;
+  if (!codec_->Decompress(unread, &decoded)) return false;
+  read_pos_ = read_end_ = 0;
+  if (read_buf_.size() < decoded.size()) read_buf_.resize(decoded.size());
+  std::memcpy(read_buf_.data(), decoded.data(), decoded.size());
+  read_end_ = decoded.size();
+  return true;
 }
 
 // --- moving between shards --------------------------------------------------------------
@@ -361,6 +400,8 @@ ClientStats ClientV2::Stats() const {
   s.requeue_count = requeue_count_;
   s.connect_ts = connect_ts_;
   s.sample_rate = sample_rate_;
+  s.snappy = codec_ && std::string_view(codec_->name()) == "snappy";
+  s.deflate = codec_ && std::string_view(codec_->name()) == "deflate";
   s.topology_region = qd_.options().topology_region;
   s.topology_zone = qd_.options().topology_zone;
   s.pub_counts = pub_counts_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/message.h"
+#include "common/stream_codec.h"
 #include "qd/consumer.h"
 #include "qd/stats.h"
 
@@ -87,6 +88,11 @@ class ClientV2 final : public Consumer, public std::enable_shared_from_this<Clie
   void ArmHeartbeat();
   void OnHeartbeatTick();
 
+  // Compression negotiated by IDENTIFY: from now on both directions go through codec.
+  // Bytes already buffered for output (the IDENTIFY response) still go out plain, and
+  // unread input already received is decoded first. False if that input is corrupt.
+  bool EnableCompression(std::unique_ptr<StreamCodec> codec);
+
   // Moving to another shard (SUB of a topic owned elsewhere).
   asio::awaitable<void> WaitWritesIdle();
   void DetachFromShard();
@@ -106,6 +112,13 @@ class ClientV2 final : public Consumer, public std::enable_shared_from_this<Clie
   std::vector<char> read_buf_;
   size_t read_pos_ = 0, read_end_ = 0;
   int64_t last_command_ns_ = 0;  // steady clock; read deadline = 2 heartbeats
+
+  // Compression (snappy or deflate), when negotiated: raw_buf_ receives socket bytes;
+  // plain_prefix_ bytes at the front of out_ predate it and go out uncompressed.
+  std::unique_ptr<StreamCodec> codec_;
+  std::vector<char> raw_buf_;
+  std::string decoded_;
+  size_t plain_prefix_ = 0;
 
   // Output: out_ collects frames; wbuf_ is being written.
   std::string out_, wbuf_;

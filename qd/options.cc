@@ -189,12 +189,9 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
                          "--statsd-prefix", "--statsd-interval", "--statsd-mem-stats",
                          "--statsd-udp-packet-size", "--statsd-exclude-ephemeral",
                          "--e2e-processing-latency-percentile",
-                         "--e2e-processing-latency-window-time", "--deflate", "--max-deflate-level",
-                         "--snappy", "--enable-experiment", "--topology-region", "--topology-zone",
+                         "--e2e-processing-latency-window-time", "--enable-experiment", "--topology-region", "--topology-zone",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
   for (const char* name : later) {
-    // Turning off a compression that does not exist yet changes nothing worth a warning.
-    if ((std::string(name) == "--snappy" && !o.snappy) || (std::string(name) == "--deflate" && !o.deflate)) continue;
     if (given(name)) o.not_yet_supported.push_back(name + 2);
   }
   result.options = std::move(o);

@@ -226,7 +226,9 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       co_return Fatal("E_BAD_BODY", "IDENTIFY msg timeout (" + std::to_string(msg_timeout) + ") is invalid");
     c.msg_timeout_ms_ = msg_timeout;
   }
-  if (deflate && snappy && o.deflate && o.snappy)
+  bool grant_snappy = snappy && o.snappy;
+  bool grant_deflate = deflate && o.deflate;
+  if (grant_snappy && grant_deflate)
     co_return Fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
   if (deflate_level <= 0) deflate_level = 6;
   if (deflate_level > o.max_deflate_level) deflate_level = o.max_deflate_level;
@@ -238,18 +240,18 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
     c.SendResponse(wire::kOk);
     co_return Ok();
   }
-  // TLS and compression are not negotiated yet: they are refused (false), which every
-  // client handles by carrying on in plain text.
+  // TLS is not negotiated yet: it is refused (false), which every client handles by
+  // carrying on in plain text.
   nlohmann::json r = {
       {"max_rdy_count", o.max_rdy_count},
       {"version", Q_VERSION},
       {"max_msg_timeout", Ms(o.max_msg_timeout)},
       {"msg_timeout", c.msg_timeout_ms_},
       {"tls_v1", false},
-      {"deflate", false},
+      {"deflate", grant_deflate},
       {"deflate_level", deflate_level},
       {"max_deflate_level", o.max_deflate_level},
-      {"snappy", false},
+      {"snappy", grant_snappy},
       {"sample_rate", c.sample_rate_},
       {"auth_required", false},
       {"output_buffer_size", c.output_buffer_size_},
@@ -258,6 +260,15 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       {"topology_zone", o.topology_zone},
   };
   c.SendResponse(r.dump());
+  // The JSON goes out plain; everything after it, starting with an OK, is compressed.
+  std::unique_ptr<StreamCodec> codec;
+  if (grant_snappy) codec = MakeSnappyCodec();
+  else if (grant_deflate) codec = MakeDeflateCodec(static_cast<int>(deflate_level));
+  if (codec) {
+    if (!c.EnableCompression(std::move(codec)))
+      co_return Fatal("E_IDENTIFY_FAILED", "IDENTIFY failed to start compression");
+    c.SendResponse(wire::kOk);
+  }
   co_return Ok();
 }
 
