@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/client_v2.h"
+#include "qd/metrics.h"
 #include "qd/lookup.h"
 #include "qd/qd.h"
 #include "qd/stats.h"
@@ -77,6 +78,7 @@ class Api {
     Route("/pub", {"POST"}, &Api::Pub);
     Route("/mpub", {"POST"}, &Api::Mpub);
     Route("/stats", {"GET", "HEAD"}, &Api::Stats);
+    Route("/metrics", {"GET", "HEAD"}, &Api::Metrics);
     Route("/topic/create", {"POST"}, &Api::TopicCreate);
     Route("/topic/delete", {"POST"}, &Api::TopicDelete);
     Route("/topic/empty", {"POST"}, &Api::TopicEmpty);
@@ -311,6 +313,33 @@ class Api {
     bool include_clients = BoolParam(req, "include_clients", true);
     bool include_mem = BoolParam(req, "include_mem", true);
 
+    bool topic_known = topic_filter.empty() || qd_.FindTopic(topic_filter) != nullptr;
+    std::vector<TopicStats> stats = CollectTopics(topic_filter, channel_filter, include_clients);
+    std::vector<ClientStats> producers;
+    if (include_clients) producers = CollectProducers();
+    if (format != "json") {
+      return TextOk(res, ToText(stats, producers, Q_VERSION, qd_.Health(), qd_.start_time()));
+    }
+    json topics_json = json::array();
+    for (auto& s : stats) topics_json.push_back(ToJson(s, include_clients));
+    if (!topic_known) topics_json = nullptr;
+    json producers_json = nullptr;
+    if (include_clients && !producers.empty()) {
+      producers_json = json::array();
+      for (auto& p : producers) producers_json.push_back(ToJson(p, true));
+    }
+    json body = {{"version", Q_VERSION},
+                 {"health", qd_.Health()},
+                 {"start_time", qd_.start_time()},
+                 {"topics", topics_json},
+                 {"producers", producers_json}};
+    if (include_mem) body["memory"] = MemoryStats();
+    JsonOk(res, body);
+  }
+
+  // Snapshots of the topics (sorted by name), each taken on its own shard.
+  std::vector<TopicStats> CollectTopics(const std::string& topic_filter, const std::string& channel_filter,
+                                        bool include_clients) {
     std::vector<std::shared_ptr<Topic>> topics;
     if (!topic_filter.empty()) {
       if (auto t = qd_.FindTopic(topic_filter)) topics.push_back(t);
@@ -326,36 +355,36 @@ class Api {
       stats.push_back(std::move(*s));
     }
     std::sort(stats.begin(), stats.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    return stats;
+  }
+
+  // Connections that published, and (if asked) how many connections there are in all.
+  std::vector<ClientStats> CollectProducers(int64_t* connections = nullptr) {
     std::vector<ClientStats> producers;
-    if (include_clients) {
-      for (Shard* shard : qd_.shards()) {
-        auto p = RunSync(*shard, [shard] {
-          std::vector<ClientStats> out;
-          for (auto& [id, c] : shard->clients)
-            if (c->is_producer()) out.push_back(c->Stats());
-          return out;
-        });
-        if (p) producers.insert(producers.end(), p->begin(), p->end());
-      }
+    for (Shard* shard : qd_.shards()) {
+      auto p = RunSync(*shard, [shard] {
+        std::pair<std::vector<ClientStats>, int64_t> out;
+        for (auto& [id, c] : shard->clients)
+          if (c->is_producer()) out.first.push_back(c->Stats());
+        out.second = static_cast<int64_t>(shard->clients.size());
+        return out;
+      });
+      if (!p) continue;
+      producers.insert(producers.end(), p->first.begin(), p->first.end());
+      if (connections) *connections += p->second;
     }
-    if (format != "json") {
-      return TextOk(res, ToText(stats, producers, Q_VERSION, qd_.Health(), qd_.start_time()));
-    }
-    json topics_json = json::array();
-    for (auto& s : stats) topics_json.push_back(ToJson(s, include_clients));
-    if (!topic_filter.empty() && topics.empty()) topics_json = nullptr;
-    json producers_json = nullptr;
-    if (include_clients && !producers.empty()) {
-      producers_json = json::array();
-      for (auto& p : producers) producers_json.push_back(ToJson(p, true));
-    }
-    json body = {{"version", Q_VERSION},
-                 {"health", qd_.Health()},
-                 {"start_time", qd_.start_time()},
-                 {"topics", topics_json},
-                 {"producers", producers_json}};
-    if (include_mem) body["memory"] = MemoryStats();
-    JsonOk(res, body);
+    return producers;
+  }
+
+  void Metrics(const httplib::Request&, const std::string&, httplib::Response& res) {
+    MetricsSnapshot m;
+    m.topics = CollectTopics("", "", false);
+    CollectProducers(&m.connections);
+    m.healthy = qd_.healthy();
+    m.start_time = qd_.start_time();
+    m.resident_bytes = MemoryStats()["heap_in_use_bytes"].get<int64_t>();
+    res.status = 200;
+    res.set_content(ToPrometheus(m), "text/plain; version=0.0.4; charset=utf-8");
   }
 
   static json MemoryStats() {
