@@ -5,7 +5,7 @@
 
 #include "tests/integration/qd_fixture.h"
 
-namespace q {
+namespace q::test {
 namespace {
 
 class MetricsTest : public QdFixture {};
@@ -62,4 +62,4 @@ TEST_F(MetricsTest, ReportsTopicAndChannelFiguresInPrometheusFormat) {
 }
 
 }  // namespace
-}  // namespace q
+}  // namespace q::test
