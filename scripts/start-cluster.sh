@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target qd qlookupd
 mkdir -p data/qd
 build/release/lookupd/qlookupd --tcp-address=127.0.0.1:4160 --http-address=127.0.0.1:4161 \
   --broadcast-address=127.0.0.1 &
