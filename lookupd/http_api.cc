@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/http_router.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "lookupd/registration_db.h"
@@ -17,9 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kNsqHeader = "X-NSQ-Content-Type";
-constexpr const char* kNsqHeaderValue = "nsq; version=1.0";
-constexpr const char* kJsonType = "application/json; charset=utf-8";
 constexpr const char* kTextType = "text/plain; charset=utf-8";
 
 int64_t NowNs() {
@@ -27,27 +25,10 @@ int64_t NowNs() {
       .count();
 }
 
-void Error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content(json{{"message", message}}.dump(), kJsonType);
-}
-void JsonOk(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content(body.dump(), kJsonType);
-}
-void EmptyOk(httplib::Response& res) {
-  res.status = 200;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content("", kTextType);
-}
-
-// Parameters come only from the query string; a repeated key means its first value.
-std::optional<std::string> Param(const httplib::Request& req, const char* key) {
-  if (!req.has_param(key)) return std::nullopt;
-  return req.get_param_value(key, 0);
-}
+using http::EmptyOk;
+using http::Error;
+using http::JsonOk;
+using http::Param;
 
 // A list that serialises as [] when empty (json's default for an empty vector is also [],
 // but an explicit array keeps that true for every element type).
@@ -83,67 +64,18 @@ class Api {
     Route("/channel/create", {"POST"}, &Api::ChannelCreate);
     Route("/channel/delete", {"POST"}, &Api::ChannelDelete);
 
-    // Bodies are ignored, but httplib would answer 400 to a POST without Content-Length
-    // (what `curl -X POST` sends) unless the handler takes a ContentReader; drain it only
-    // when a body is announced. The router below answers every path itself, so unknown
-    // paths and wrong methods get nsqlookupd's JSON errors.
-    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) {
-      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
-        bool ok = reader([](const char*, size_t) { return true; });
-        if (!ok) {
-          if (res.status == -1 || res.status == 200) res.status = 400;
-          return;
-        }
-      }
-      Dispatch(req, res);
-    };
-    auto no_body = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res); };
-    server.Get(".*", no_body);
-    server.Post(".*", with_body);
-    server.Put(".*", with_body);
-    server.Patch(".*", with_body);
-    server.Delete(".*", no_body);
-    server.Options(".*", no_body);
-    server.set_payload_max_length(1 << 20);
-    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 400) Error(res, 400, "INVALID_REQUEST");
-      else if (res.status == 404) Error(res, 404, "NOT_FOUND");
-      else if (res.status == 413) Error(res, 413, "REQUEST_TOO_LARGE");
-    });
-    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      LOG_ERROR("HTTP: ", req.method, " ", req.path, " failed: ", what);
-      Error(res, 500, "INTERNAL_ERROR");
-    });
-    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      LOG_DEBUG("HTTP: ", res.status, " ", req.method, " ", req.path, " (", req.remote_addr, ")");
-    });
+    router_.Install(server, 1 << 20, [](const httplib::Request&) { return "REQUEST_TOO_LARGE"; });
   }
 
  private:
   using Handler = void (Api::*)(const httplib::Request&, httplib::Response&);
-  struct RouteEntry {
-    std::set<std::string> methods;
-    Handler handler;
-  };
 
   void Route(const std::string& path, std::set<std::string> methods, Handler h) {
-    routes_[path] = RouteEntry{std::move(methods), h};
-  }
-
-  void Dispatch(const httplib::Request& req, httplib::Response& res) {
-    auto it = routes_.find(req.path);
-    if (it == routes_.end()) return Error(res, 404, "NOT_FOUND");
-    if (!it->second.methods.contains(req.method)) return Error(res, 405, "METHOD_NOT_ALLOWED");
-    (this->*(it->second.handler))(req, res);
+    // Bodies are ignored by every nsqlookupd endpoint.
+    router_.Route(path, std::move(methods),
+                  [this, h](const httplib::Request& req, const std::string&, httplib::Response& res) {
+                    (this->*h)(req, res);
+                  });
   }
 
   // --- reads -------------------------------------------------------------------------------
@@ -271,7 +203,7 @@ class Api {
   }
 
   RegistrationDb& db_;
-  std::map<std::string, RouteEntry> routes_;
+  http::Router router_;
 };
 
 }  // namespace

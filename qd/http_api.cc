@@ -9,6 +9,7 @@
 
 #include "common/byte_order.h"
 #include "common/duration.h"
+#include "common/http_router.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/client_v2.h"
@@ -23,50 +24,18 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kNsqHeader = "X-NSQ-Content-Type";
-constexpr const char* kNsqHeaderValue = "nsq; version=1.0";
-constexpr const char* kJsonType = "application/json; charset=utf-8";
-
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// Error and success responses in nsqd's shapes.
-void Error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content(json{{"message", message}}.dump(), kJsonType);
-}
-void JsonOk(httplib::Response& res, const json& body) {
-  res.status = 200;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content(body.dump(), kJsonType);
-}
-void TextOk(httplib::Response& res, const std::string& text) {
-  res.status = 200;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content(text, "text/plain; charset=utf-8");
-}
-void EmptyOk(httplib::Response& res) {
-  res.status = 200;
-  res.set_header(kNsqHeader, kNsqHeaderValue);
-  res.set_content("", "text/plain; charset=utf-8");
-}
-
-// Parameters come only from the query string; a repeated key means its first value.
-std::optional<std::string> Param(const httplib::Request& req, const char* key) {
-  if (!req.has_param(key)) return std::nullopt;
-  return req.get_param_value(key, 0);
-}
-
-bool BoolParam(const httplib::Request& req, const char* key, bool if_absent) {
-  auto v = Param(req, key);
-  if (!v) return if_absent;
-  // nsqd: "false"/"0" are false; any other value counts as true.
-  return !(*v == "false" || *v == "0");
-}
+using http::BoolParam;
+using http::EmptyOk;
+using http::Error;
+using http::JsonOk;
+using http::Param;
+using http::TextOk;
 
 class Api {
  public:
@@ -89,93 +58,18 @@ class Api {
     Route("/channel/empty", {"POST"}, &Api::ChannelEmpty);
     Route("/channel/pause", {"POST"}, &Api::ChannelPause);
     Route("/channel/unpause", {"POST"}, &Api::ChannelUnpause);
-
-    // Bodies are read by the handler, not by httplib up front: httplib refuses a POST
-    // without Content-Length (400), yet `curl -X POST .../topic/create?topic=t` — the
-    // usage NSQ's documentation shows — sends none, and nsqd accepts it as empty.
-    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) {
-      std::string body;
-      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
-        bool ok = reader([&](const char* data, size_t n) {
-          body.append(data, n);
-          return true;
-        });
-        if (!ok) {
-          if (res.status == -1 || res.status == 200) res.status = 400;
-          return;
-        }
-      }
-      Dispatch(req, res, body);
-    };
-    auto no_body = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res, ""); };
-    server.Get(".*", no_body);
-    server.Post(".*", with_body);
-    server.Put(".*", with_body);
-    server.Patch(".*", with_body);
-    server.Delete(".*", no_body);
-    server.Options(".*", no_body);
+    router_.RoutePrefix("/config/", std::bind_front(&Api::Config, this));
     const Options& o = qd_.options();
     // Bodies up to the larger limit reach the handlers, which answer with nsqd's codes.
-    server.set_payload_max_length(static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1);
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 413) Error(res, 413, req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG");
-      else if (res.status == 400) Error(res, 400, "INVALID_REQUEST");
-      else if (res.status == 404) Error(res, 404, "NOT_FOUND");
-    });
-    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      LOG_ERROR("HTTP: ", req.method, " ", req.path, " failed: ", what);
-      Error(res, 500, "INTERNAL_ERROR");
-    });
-    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      LOG_DEBUG("HTTP: ", res.status, " ", req.method, " ", req.path, " (", req.remote_addr, ")");
-    });
+    router_.Install(server, static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1,
+                    [](const httplib::Request& req) { return req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG"; });
   }
 
  private:
   using Handler = void (Api::*)(const httplib::Request&, const std::string& body, httplib::Response&);
-  struct RouteEntry {
-    std::set<std::string> methods;
-    Handler handler;
-  };
 
   void Route(const std::string& path, std::set<std::string> methods, Handler h) {
-    routes_[path] = RouteEntry{std::move(methods), h};
-  }
-
-  // Go's url.ParseQuery refuses a bad %-escape or a ';' and nsqd answers 400
-  // INVALID_REQUEST; httplib would decode such a query leniently.
-  static bool QueryIsValid(const std::string& target) {
-    size_t q = target.find('?');
-    if (q == std::string::npos) return true;
-    for (size_t i = q + 1; i < target.size(); ++i) {
-      char c = target[i];
-      if (c == ';') return false;
-      if (c == '%') {
-        if (i + 2 >= target.size() || !std::isxdigit(static_cast<unsigned char>(target[i + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(target[i + 2])))
-          return false;
-        i += 2;
-      }
-    }
-    return true;
-  }
-
-  void Dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body) {
-    if (!QueryIsValid(req.target)) return Error(res, 400, "INVALID_REQUEST");
-    if (req.path.rfind("/config/", 0) == 0) return Config(req, body, res);
-    auto it = routes_.find(req.path);
-    if (it == routes_.end()) return Error(res, 404, "NOT_FOUND");
-    if (!it->second.methods.contains(req.method)) return Error(res, 405, "METHOD_NOT_ALLOWED");
-    (this->*(it->second.handler))(req, body, res);
+    router_.Route(path, std::move(methods), std::bind_front(h, this));
   }
 
   // --- health and identity ---------------------------------------------------------------
@@ -582,7 +476,7 @@ class Api {
   }
 
   Qd& qd_;
-  std::map<std::string, RouteEntry> routes_;
+  http::Router router_;
   std::mutex config_mu_;
   bool lookupd_loaded_ = false;
   std::vector<std::string> lookupd_addresses_;
