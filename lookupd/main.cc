@@ -1,10 +1,8 @@
 // qlookupd: the topology directory. Parses nsqlookupd-compatible flags, starts Lookupd, and
 // shuts down cleanly on SIGINT or SIGTERM.
-#include <pthread.h>
-
-#include <csignal>
 #include <cstdio>
 
+#include "common/daemon_signals.h"
 #include "common/log.h"
 #include "lookupd/lookupd.h"
 #include "lookupd/options.h"
@@ -21,13 +19,7 @@ int main(int argc, char** argv) {
   q::Logger::SetLevel(options.log_level);
   q::Logger::SetPrefix(options.log_prefix);
 
-  // Signals are taken by sigwait below, not by whichever thread happens to run.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  q::TerminationSignals signals;  // before any thread starts
 
   q::lookupd::Lookupd lookupd(std::move(options));
   std::string error;
@@ -36,9 +28,7 @@ int main(int argc, char** argv) {
     lookupd.Stop();
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LOG_INFO("qlookupd: received signal ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  LOG_INFO("qlookupd: received signal ", signals.Wait());
   lookupd.Stop();
   return 0;
 }

@@ -1,9 +1,8 @@
 // qd: the queue daemon. Parses nsqd-compatible flags, starts Qd, and shuts down cleanly on
 // SIGINT or SIGTERM (everything accepted is on disk when the process exits).
-#include <csignal>
 #include <cstdio>
-#include <pthread.h>
 
+#include "common/daemon_signals.h"
 #include "common/log.h"
 #include "qd/options.h"
 #include "qd/qd.h"
@@ -21,13 +20,7 @@ int main(int argc, char** argv) {
   for (const auto& flag : options.not_yet_supported)
     LOG_WARN("flag --", flag, " is accepted for nsqd compatibility but its feature is not implemented yet; it has no effect");
 
-  // Signals are taken by sigwait below, not by whichever thread happens to run.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  q::TerminationSignals signals;  // before any thread starts
 
   q::Qd qd(std::move(options));
   std::string error;
@@ -36,9 +29,7 @@ int main(int argc, char** argv) {
     qd.Stop();
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LOG_INFO("qd: received signal ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  LOG_INFO("qd: received signal ", signals.Wait());
   qd.Stop();
   return 0;
 }
