@@ -405,6 +405,11 @@ ClientStats ClientV2::Stats() const {
   s.topology_region = qd_.options().topology_region;
   s.topology_zone = qd_.options().topology_zone;
   s.pub_counts = pub_counts_;
+  if (auth_) {
+    s.authed = true;
+    s.auth_identity = auth_->identity;
+    s.auth_identity_url = auth_->identity_url;
+  }
   if (!identified_ && s.client_id.empty()) {
     // nsqd shows the remote host when a client never identified.
     s.client_id = remote_address_.substr(0, remote_address_.rfind(':'));

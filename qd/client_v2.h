@@ -19,6 +19,7 @@
 
 #include "common/message.h"
 #include "common/stream_codec.h"
+#include "qd/auth.h"
 #include "qd/consumer.h"
 #include "qd/stats.h"
 
@@ -144,6 +145,10 @@ class ClientV2 final : public Consumer, public std::enable_shared_from_this<Clie
   int64_t ready_count_ = 0, in_flight_count_ = 0, message_count_ = 0, finish_count_ = 0,
           requeue_count_ = 0;
   std::map<std::string, int64_t> pub_counts_;
+
+  // AUTH: the secret and what the auth server granted (re-asked after its ttl).
+  std::string auth_secret_;
+  std::optional<AuthState> auth_;
 };
 
 }  // namespace q

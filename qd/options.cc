@@ -176,6 +176,8 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.sync_every <= 0) return fail("--sync-every must be > 0");
   if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
+  if (o.auth_http_request_method != "get" && o.auth_http_request_method != "post")
+    return fail("--auth-http-request-method must be get or post");
   if (o.tls_required != "false" && o.tls_required != "true" && o.tls_required != "tcp-https")
     return fail("--tls-required must be true, false or tcp-https");
   for (double p : o.e2e_processing_latency_percentiles)
@@ -185,7 +187,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
   const char* later[] = {"--tls-cert", "--tls-key", "--tls-root-ca-file",
                          "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
-                         "--auth-http-address", "--auth-http-request-method", "--statsd-address",
+                         "--statsd-address",
                          "--statsd-prefix", "--statsd-interval", "--statsd-mem-stats",
                          "--statsd-udp-packet-size", "--statsd-exclude-ephemeral",
                          "--e2e-processing-latency-percentile",

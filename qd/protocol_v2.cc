@@ -253,7 +253,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       {"max_deflate_level", o.max_deflate_level},
       {"snappy", grant_snappy},
       {"sample_rate", c.sample_rate_},
-      {"auth_required", false},
+      {"auth_required", c.qd_.auth_enabled()},
       {"output_buffer_size", c.output_buffer_size_},
       {"output_buffer_timeout", c.output_buffer_timeout_ms_},
       {"topology_region", o.topology_region},
@@ -278,7 +278,61 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Auth(ClientV2& c, Params p) {
   std::string secret;
   if (auto e = co_await ReadSizedBody(c, "E_BAD_BODY", "AUTH", c.qd_.options().max_body_size, &secret))
     co_return Outcome{e};
-  co_return Fatal("E_AUTH_DISABLED", "AUTH disabled");
+  if (c.auth_) co_return Fatal("E_INVALID", "AUTH already set");
+  if (!c.qd_.auth_enabled()) co_return Fatal("E_AUTH_DISABLED", "AUTH disabled");
+  c.auth_secret_ = std::move(secret);
+  std::optional<AuthState> state = co_await QueryAuth(c);
+  // The reason stays in the log: an untrusted client learns only that it failed.
+  if (!state) co_return Fatal("E_AUTH_FAILED", "AUTH failed");
+  if (state->authorizations.empty()) co_return Fatal("E_UNAUTHORIZED", "AUTH no authorizations found");
+  nlohmann::json r = {{"identity", state->identity},
+                      {"identity_url", state->identity_url},
+                      {"permission_count", state->authorizations.size()}};
+  c.auth_ = std::move(state);
+  c.SendResponse(r.dump());
+  co_return Ok();
+}
+
+asio::awaitable<std::optional<AuthState>> ProtocolV2::QueryAuth(ClientV2& c) {
+  const Options& o = c.qd_.options();
+  AuthRequest request;
+  request.addresses = o.auth_http_addresses;
+  request.method = o.auth_http_request_method;
+  request.remote_ip = c.remote_address_.substr(0, c.remote_address_.rfind(':'));
+  if (request.remote_ip.size() >= 2 && request.remote_ip.front() == '[')
+    request.remote_ip = request.remote_ip.substr(1, request.remote_ip.size() - 2);
+  request.secret = c.auth_secret_;
+  request.connect_timeout = o.http_client_connect_timeout;
+  request.request_timeout = o.http_client_request_timeout;
+  std::string remote = c.remote_address_;
+  // Named local: g++ 12 mishandles lambdas inside a co_await expression.
+  auto query = [request, remote]() -> asio::awaitable<std::optional<AuthState>> {
+    std::string error;
+    auto state = QueryAuthServer(request, &error);
+    if (!state) LOG_WARN("PROTOCOL(V2): [", remote, "] auth server: ", error);
+    co_return state;
+  };
+  std::optional<AuthState> state = co_await asio::co_spawn(c.qd_.blocking(), std::move(query), asio::use_awaitable);
+  co_return state;
+}
+
+asio::awaitable<std::optional<ClientError>> ProtocolV2::CheckAuth(ClientV2& c, const char* cmd,
+                                                                  const std::string& topic,
+                                                                  const std::string& channel) {
+  if (!c.qd_.auth_enabled()) co_return std::nullopt;
+  if (!c.auth_) co_return ClientError{"E_AUTH_FIRST", std::string("AUTH required before ") + cmd, true};
+  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (now >= c.auth_->expires_at) {
+    std::optional<AuthState> fresh = co_await QueryAuth(c);
+    if (!fresh) co_return ClientError{"E_AUTH_FAILED", "AUTH failed", true};
+    c.auth_ = std::move(fresh);
+  }
+  bool publish = std::string_view(cmd) != "SUB";
+  if (!IsAuthorized(*c.auth_, publish, topic, channel))
+    co_return ClientError{"E_UNAUTHORIZED", std::string("AUTH failed for ") + cmd + " on " + Quote(topic) + " " + Quote(channel), true};
+  co_return std::nullopt;
 }
 
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
@@ -290,6 +344,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
     co_return Fatal("E_BAD_TOPIC", "SUB topic name " + Quote(topic_name) + " is not valid");
   if (!IsValidChannelName(channel_name))
     co_return Fatal("E_BAD_CHANNEL", "SUB channel name " + Quote(channel_name) + " is not valid");
+  if (auto e = co_await CheckAuth(c, "SUB", topic_name, channel_name)) co_return Outcome{e};
   auto topic = c.qd_.GetOrCreateTopic(topic_name);
   if (!topic) co_return Fatal("E_SUB_FAILED", "SUB failed to create topic (exiting)");
   c.topic_ = topic;
@@ -366,6 +421,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Pub(ClientV2& c, Params p) {
   if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "PUB failed to read message body");
   std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
   c.read_pos_ += static_cast<size_t>(size);
+  if (auto e = co_await CheckAuth(c, "PUB", topic, "")) co_return Outcome{e};
   co_return co_await Publish(c, topic, std::move(bodies), 0, "E_PUB_FAILED");
 }
 
@@ -388,6 +444,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Dpub(ClientV2& c, Params p) {
   if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "DPUB failed to read message body");
   std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
   c.read_pos_ += static_cast<size_t>(size);
+  if (auto e = co_await CheckAuth(c, "DPUB", topic, "")) co_return Outcome{e};
   int64_t deliver_at = *ms > 0 ? NowNs() + static_cast<int64_t>(*ms) * 1000000 : 0;
   co_return co_await Publish(c, topic, std::move(bodies), deliver_at, "E_DPUB_FAILED");
 }
@@ -399,6 +456,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
   if (!IsValidTopicName(topic))
     co_return Fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name " + Quote(topic) + " is not valid");
   const Options& o = c.qd_.options();
+  if (auto e = co_await CheckAuth(c, "MPUB", topic, "")) co_return Outcome{e};
   // nsqd creates the topic before reading the body, so even a refused MPUB leaves it.
   if (!c.qd_.GetOrCreateTopic(topic)) co_return Fatal("E_MPUB_FAILED", "MPUB failed exiting");
   if (!co_await c.Fill(4)) co_return Fatal("E_BAD_BODY", "MPUB failed to read body size");

@@ -47,6 +47,13 @@ class ProtocolV2 {
   static asio::awaitable<std::optional<ClientError>> ReadSizedBody(ClientV2& c, const char* code,
                                                                    const std::string& what,
                                                                    int64_t max, std::string* body);
+  // nsqd's CheckAuth: nothing when auth is off; else AUTH must have happened, the grant is
+  // refreshed after its ttl, and it must allow cmd on topic/channel.
+  static asio::awaitable<std::optional<ClientError>> CheckAuth(ClientV2& c, const char* cmd,
+                                                               const std::string& topic,
+                                                               const std::string& channel);
+  // Asks the auth server off the shard thread; nullopt (and a log line) on failure.
+  static asio::awaitable<std::optional<AuthState>> QueryAuth(ClientV2& c);
   static asio::awaitable<Outcome> Publish(ClientV2& c, const std::string& topic,
                                           std::vector<Body> bodies, int64_t deliver_at,
                                           const char* failed_code);

@@ -72,6 +72,9 @@ class Qd {
   std::string Health() const;
 
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+  // Threads for work that blocks (HTTP calls to an auth server), so shards never wait.
+  asio::thread_pool& blocking() { return blocking_; }
+  bool auth_enabled() const { return !options_.auth_http_addresses.empty(); }
   bool stopping() const { return stopping_.load(); }
 
  private:
@@ -87,6 +90,7 @@ class Qd {
   uint16_t node_id_ = 0;
   int64_t start_time_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
+  asio::thread_pool blocking_{2};
   std::vector<std::unique_ptr<Ticker>> tickers_;  // destroyed before the shards' io_contexts
   std::atomic<size_t> next_shard_{0};
   std::atomic<uint64_t> next_client_id_{0};

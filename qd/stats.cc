@@ -34,6 +34,12 @@ json ToJson(const ClientStats& c, bool producer) {
             {"tls_negotiated_protocol_is_mutual", false},
             {"topology_zone", c.topology_zone},
             {"topology_region", c.topology_region}};
+  // Omitted unless set, as nsqd does.
+  if (c.authed) {
+    j["authed"] = true;
+    if (!c.auth_identity.empty()) j["auth_identity"] = c.auth_identity;
+    if (!c.auth_identity_url.empty()) j["auth_identity_url"] = c.auth_identity_url;
+  }
   if (producer && !c.pub_counts.empty()) {
     json counts = json::array();
     for (const auto& [topic, count] : c.pub_counts) counts.push_back({{"topic", topic}, {"count", count}});

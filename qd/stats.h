@@ -17,7 +17,8 @@ struct ClientStats {
   int64_t ready_count = 0, in_flight_count = 0, message_count = 0, finish_count = 0,
           requeue_count = 0, connect_ts = 0;
   int sample_rate = 0;
-  bool deflate = false, snappy = false, tls = false;
+  bool deflate = false, snappy = false, tls = false, authed = false;
+  std::string auth_identity, auth_identity_url;
   std::string topology_zone, topology_region;
   std::map<std::string, int64_t> pub_counts;  // producers only
 };
