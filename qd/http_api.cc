@@ -231,25 +231,9 @@ class Api {
     JsonOk(res, body);
   }
 
-  // Snapshots of the topics (sorted by name), each taken on its own shard.
   std::vector<TopicStats> CollectTopics(const std::string& topic_filter, const std::string& channel_filter,
                                         bool include_clients) {
-    std::vector<std::shared_ptr<Topic>> topics;
-    if (!topic_filter.empty()) {
-      if (auto t = qd_.FindTopic(topic_filter)) topics.push_back(t);
-    } else {
-      topics = qd_.Topics();
-    }
-    std::vector<TopicStats> stats;
-    for (auto& t : topics) {
-      auto s = RunSync(t->shard(), [&] { return t->Stats(channel_filter, include_clients); });
-      if (!s) continue;
-      // A channel filter drops the topics that lack that channel.
-      if (!channel_filter.empty() && s->channels.empty()) continue;
-      stats.push_back(std::move(*s));
-    }
-    std::sort(stats.begin(), stats.end(), [](auto& a, auto& b) { return a.name < b.name; });
-    return stats;
+    return qd_.CollectStats(topic_filter, channel_filter, include_clients);
   }
 
   // Connections that published, and (if asked) how many connections there are in all.

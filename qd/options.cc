@@ -176,6 +176,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.sync_every <= 0) return fail("--sync-every must be > 0");
   if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
+  if (o.statsd_interval.count() <= 0) return fail("--statsd-interval must be > 0");
   if (o.auth_http_request_method != "get" && o.auth_http_request_method != "post")
     return fail("--auth-http-request-method must be get or post");
   if (o.tls_required != "false" && o.tls_required != "true" && o.tls_required != "tcp-https")
@@ -187,9 +188,6 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
   const char* later[] = {"--tls-cert", "--tls-key", "--tls-root-ca-file",
                          "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
-                         "--statsd-address",
-                         "--statsd-prefix", "--statsd-interval", "--statsd-mem-stats",
-                         "--statsd-udp-packet-size", "--statsd-exclude-ephemeral",
                          "--e2e-processing-latency-percentile",
                          "--e2e-processing-latency-window-time", "--enable-experiment", "--topology-region", "--topology-zone",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};

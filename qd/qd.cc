@@ -14,6 +14,7 @@
 #include "common/names.h"
 #include "qd/client_v2.h"
 #include "qd/http_api.h"
+#include "qd/statsd.h"
 #include "qd/lookup.h"
 #include "qd/tcp_server.h"
 
@@ -105,6 +106,10 @@ bool Qd::Start(std::string* error) {
   lookup_->Start({options_.broadcast_tcp_port > 0 ? options_.broadcast_tcp_port : tcp_port_,
                   options_.broadcast_http_port > 0 ? options_.broadcast_http_port : http_port_, hostname_,
                   broadcast_address_, options_.topology_zone, options_.topology_region});
+  if (!options_.statsd_address.empty()) {
+    statsd_ = std::make_unique<StatsdReporter>(*this);
+    if (!statsd_->Start(error)) return false;
+  }
   started_ = true;
   return true;
 }
@@ -165,6 +170,7 @@ void Qd::Stop() {
   // First, so no channel pre-creation lands on a shard that is closing. Connections to
   // qlookupd close without UNREGISTERs: lookupd drops a closed peer's registrations.
   if (lookup_) lookup_->Stop();
+  if (statsd_) statsd_->Stop();
   if (tcp_server_) tcp_server_->Close();
   if (http_server_) {
     http_server_->stop();
@@ -246,6 +252,25 @@ bool Qd::DeleteTopic(const std::string& name) {
   metadata_.TopicDeleted(name);
   asio::post(topic->shard().io(), [topic] { topic->Delete(); });
   return true;
+}
+
+std::vector<TopicStats> Qd::CollectStats(const std::string& topic_filter, const std::string& channel_filter,
+                                         bool include_clients) {
+  std::vector<std::shared_ptr<Topic>> topics;
+  if (!topic_filter.empty()) {
+    if (auto t = FindTopic(topic_filter)) topics.push_back(t);
+  } else {
+    topics = Topics();
+  }
+  std::vector<TopicStats> stats;
+  for (auto& t : topics) {
+    auto s = RunSync(t->shard(), [&] { return t->Stats(channel_filter, include_clients); });
+    if (!s) continue;
+    if (!channel_filter.empty() && s->channels.empty()) continue;
+    stats.push_back(std::move(*s));
+  }
+  std::sort(stats.begin(), stats.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return stats;
 }
 
 std::vector<std::shared_ptr<Topic>> Qd::Topics() {

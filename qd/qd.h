@@ -26,6 +26,7 @@ class Server;
 namespace q {
 
 class TcpServer;
+class StatsdReporter;
 class LookupClient;
 
 class Qd {
@@ -53,6 +54,10 @@ class Qd {
   // Removes the topic from the registry and deletes it on its shard. False if unknown.
   bool DeleteTopic(const std::string& name);
   std::vector<std::shared_ptr<Topic>> Topics();
+  // Snapshots of the topics (sorted by name), each taken on its own shard. A channel filter
+  // keeps only that channel and drops topics without it. Not from a shard thread.
+  std::vector<TopicStats> CollectStats(const std::string& topic_filter = "", const std::string& channel_filter = "",
+                                       bool include_clients = false);
 
   Shard& ShardFor(const std::string& topic_name);
   Shard& NextShard();
@@ -102,6 +107,7 @@ class Qd {
   int lock_fd_ = -1;
 
   std::unique_ptr<LookupClient> lookup_;  // set in Start() before any other thread uses it
+  std::unique_ptr<StatsdReporter> statsd_;
   std::unique_ptr<TcpServer> tcp_server_;
   std::unique_ptr<httplib::Server> http_server_;
   std::shared_ptr<void> http_api_;
