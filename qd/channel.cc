@@ -25,7 +25,8 @@ Channel::Channel(Topic* topic, std::string name, const Options& options, std::un
       name_(std::move(name)),
       ephemeral_(IsEphemeral(name_)),
       options_(options),
-      queue_(static_cast<size_t>(options.mem_queue_size), std::move(disk)) {}
+      queue_(static_cast<size_t>(options.mem_queue_size), std::move(disk)),
+      e2e_(options.e2e_processing_latency_window_time.count()) {}
 
 Channel::~Channel() = default;
 
@@ -154,9 +155,14 @@ std::string Reason(InFlightQueue::Result r) {
 }  // namespace
 
 std::string Channel::Finish(Consumer* client, const MessageId& id) {
-  auto r = in_flight_.Remove(id, client->id(), nullptr);
+  InFlight entry;
+  auto r = in_flight_.Remove(id, client->id(), &entry);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
   client->InFlightDone();
+  if (!options_.e2e_processing_latency_percentiles.empty()) {
+    int64_t now = NowNs();
+    e2e_.Add(now, now - entry.message.timestamp);
+  }
   return {};
 }
 
@@ -248,7 +254,7 @@ void Channel::Close() {
   if (!queue_.Close(&error)) LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): close failed: ", error);
 }
 
-ChannelStats Channel::Stats(bool include_clients) const {
+ChannelStats Channel::Stats(bool include_clients) {
   ChannelStats s;
   s.name = name_;
   s.depth = queue_.Depth();
@@ -261,6 +267,8 @@ ChannelStats Channel::Stats(bool include_clients) const {
   s.client_count = static_cast<int64_t>(clients_.size());
   s.paused = paused_;
   s.corrupt_records = queue_.corrupt_records();
+  if (!options_.e2e_processing_latency_percentiles.empty())
+    s.e2e.percentiles = e2e_.Quantiles(NowNs(), options_.e2e_processing_latency_percentiles, &s.e2e.count);
   if (include_clients)
     for (Consumer* c : clients_) s.clients.push_back(c->Stats());
   return s;

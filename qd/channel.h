@@ -15,6 +15,7 @@
 #include "qd/consumer.h"
 #include "qd/deferred_queue.h"
 #include "qd/in_flight_queue.h"
+#include "qd/latency_window.h"
 #include "qd/stats.h"
 
 namespace q {
@@ -61,7 +62,8 @@ class Channel {
   void Close();
   void SyncDisk() { queue_.SyncIfNeeded(); }
 
-  ChannelStats Stats(bool include_clients) const;
+  // Not const: computing e2e quantiles drops samples that left the window.
+  ChannelStats Stats(bool include_clients);
 
  private:
   Consumer* NextReadyClient();
@@ -81,6 +83,7 @@ class Channel {
   std::vector<Consumer*> clients_;
   size_t next_client_ = 0;
   int64_t message_count_ = 0, requeue_count_ = 0, timeout_count_ = 0;
+  LatencyWindow e2e_;
 };
 
 }  // namespace q

@@ -101,6 +101,21 @@ std::string ToPrometheus(const MetricsSnapshot& m) {
     for (const auto& t : m.topics)
       for (const auto& c : t.channels) w.Sample(metric.name, ChannelLabels(t, c), metric.value(c));
   }
+  // Only with --e2e-processing-latency-percentile: publish → FIN quantiles over the window.
+  bool any_e2e = false;
+  for (const auto& t : m.topics)
+    for (const auto& c : t.channels) any_e2e |= !c.e2e.percentiles.empty();
+  if (any_e2e) {
+    const char* name = "qd_channel_e2e_processing_latency_nanoseconds";
+    w.Family(name, "gauge", "Publish-to-FIN latency quantiles over --e2e-processing-latency-window-time.");
+    for (const auto& t : m.topics)
+      for (const auto& c : t.channels)
+        for (auto& [q, v] : c.e2e.percentiles) {
+          std::ostringstream label;
+          label << ChannelLabels(t, c) << ",quantile=\"" << q << "\"";
+          w.Sample(name, label.str(), v);
+        }
+  }
   return w.str();
 }
 

@@ -188,8 +188,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
   const char* later[] = {"--tls-cert", "--tls-key", "--tls-root-ca-file",
                          "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
-                         "--e2e-processing-latency-percentile",
-                         "--e2e-processing-latency-window-time", "--enable-experiment", "--topology-region", "--topology-zone",
+                         "--enable-experiment", "--topology-region", "--topology-zone",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
   for (const char* name : later) {
     if (given(name)) o.not_yet_supported.push_back(name + 2);

@@ -8,7 +8,14 @@ using nlohmann::json;
 
 namespace {
 // nsqadmin dereferences this object unconditionally: it must never be null.
-json E2eLatency() { return {{"count", 0}, {"percentiles", nullptr}}; }
+json E2eLatency(const E2eStats& e) {
+  json percentiles = nullptr;
+  if (!e.percentiles.empty()) {
+    percentiles = json::array();
+    for (auto& [q, v] : e.percentiles) percentiles.push_back({{"quantile", q}, {"value", v}});
+  }
+  return {{"count", e.count}, {"percentiles", percentiles}};
+}
 }  // namespace
 
 json ToJson(const ClientStats& c, bool producer) {
@@ -66,7 +73,7 @@ json ToJson(const ChannelStats& c, bool include_clients) {
           {"clients", clients},
           {"paused", c.paused},
           {"corrupt_records", c.corrupt_records},
-          {"e2e_processing_latency", E2eLatency()}};
+          {"e2e_processing_latency", E2eLatency(c.e2e)}};
 }
 
 json ToJson(const TopicStats& t, bool include_clients) {
@@ -80,7 +87,7 @@ json ToJson(const TopicStats& t, bool include_clients) {
           {"message_bytes", t.message_bytes},
           {"paused", t.paused},
           {"corrupt_records", t.corrupt_records},
-          {"e2e_processing_latency", E2eLatency()}};
+          {"e2e_processing_latency", E2eLatency(t.e2e)}};
 }
 
 std::string ToText(const std::vector<TopicStats>& topics, const std::vector<ClientStats>& producers,

@@ -23,12 +23,20 @@ struct ClientStats {
   std::map<std::string, int64_t> pub_counts;  // producers only
 };
 
+// e2e_processing_latency: how many samples, and (quantile, ns) pairs when
+// --e2e-processing-latency-percentile is set (else null in JSON, as nsqd).
+struct E2eStats {
+  int64_t count = 0;
+  std::vector<std::pair<double, int64_t>> percentiles;
+};
+
 struct ChannelStats {
   std::string name;
   int64_t depth = 0, backend_depth = 0, in_flight_count = 0, deferred_count = 0,
           message_count = 0, requeue_count = 0, timeout_count = 0, client_count = 0;
   bool paused = false;
   uint64_t corrupt_records = 0;
+  E2eStats e2e;
   std::vector<ClientStats> clients;
 };
 
@@ -37,6 +45,7 @@ struct TopicStats {
   int64_t depth = 0, backend_depth = 0, message_count = 0, message_bytes = 0;
   bool paused = false;
   uint64_t corrupt_records = 0;
+  E2eStats e2e;  // the channels' figures combined, weighted by their sample counts
   std::vector<ChannelStats> channels;
 };
 

@@ -118,6 +118,8 @@ void StatsdReporter::PushOnce() {
       gauge(ck + ".in_flight_count", c.in_flight_count);
       gauge(ck + ".deferred_count", c.deferred_count);
       gauge(ck + ".clients", c.client_count);
+      for (auto& [q, v] : c.e2e.percentiles)
+        gauge(ck + ".e2e_processing_latency_" + std::to_string(static_cast<int>(q * 100 + 0.5)), v);
     }
   }
   if (o.statsd_mem_stats) {

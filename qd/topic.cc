@@ -214,6 +214,19 @@ TopicStats Topic::Stats(const std::string& channel_filter, bool include_clients)
     if (!channel_filter.empty() && name != channel_filter) continue;
     s.channels.push_back(channel->Stats(include_clients));
   }
+  // The topic's e2e figures: each quantile averaged over its channels, weighted by samples.
+  for (const ChannelStats& c : s.channels) {
+    if (c.e2e.count == 0) continue;
+    if (s.e2e.percentiles.empty()) {
+      s.e2e.percentiles = c.e2e.percentiles;
+      for (auto& [q, v] : s.e2e.percentiles) v *= c.e2e.count;
+    } else {
+      for (size_t i = 0; i < s.e2e.percentiles.size() && i < c.e2e.percentiles.size(); ++i)
+        s.e2e.percentiles[i].second += c.e2e.percentiles[i].second * c.e2e.count;
+    }
+    s.e2e.count += c.e2e.count;
+  }
+  for (auto& [q, v] : s.e2e.percentiles) v /= std::max<int64_t>(1, s.e2e.count);
   return s;
 }
 

@@ -10,6 +10,7 @@ namespace {
 
 class MetricsTest : public QdFixture {};
 
+
 // Returns the value of the sample `name{labels}` or -1 when absent.
 int64_t Sample(const std::string& text, const std::string& series) {
   std::istringstream in(text);
@@ -59,6 +60,54 @@ TEST_F(MetricsTest, ReportsTopicAndChannelFiguresInPrometheusFormat) {
       EXPECT_TRUE(declared.contains(m2[1].str())) << "sample before its # TYPE: " << line;
     }
   }
+}
+
+}  // namespace
+}  // namespace q::test
+
+namespace q::test {
+namespace {
+
+class E2eLatencyTest : public QdFixture {
+ protected:
+  std::vector<std::string> Flags() const override {
+    return {"--e2e-processing-latency-percentile=0.5", "--e2e-processing-latency-percentile=0.99"};
+  }
+};
+
+TEST_F(E2eLatencyTest, FinishedMessagesGiveQuantilesInStatsAndMetrics) {
+  TestClient sub = NewSubscriber("lat", "c");
+  ASSERT_TRUE(sub.Rdy(10));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Post("/pub?topic=lat", "x"));
+  for (int i = 0; i < 5; ++i) {
+    ReceivedMessage m;
+    ASSERT_TRUE(sub.ReadMessage(&m));
+    ASSERT_TRUE(sub.Fin(m.id));
+  }
+  ASSERT_TRUE(WaitForChannelValue("lat", "c", "in_flight_count", 0));
+  json ch = ChannelStats("lat", "c");
+  // FINs are processed in order after the in-flight count drops, so all five are counted.
+  EXPECT_EQ(ch["e2e_processing_latency"]["count"], 5) << ch.dump();
+  ASSERT_TRUE(ch["e2e_processing_latency"]["percentiles"].is_array()) << ch.dump();
+  ASSERT_EQ(ch["e2e_processing_latency"]["percentiles"].size(), 2u);
+  EXPECT_EQ(ch["e2e_processing_latency"]["percentiles"][1]["quantile"], 0.99);
+  EXPECT_GT(ch["e2e_processing_latency"]["percentiles"][1]["value"].get<int64_t>(), 0);
+  json topic = TopicStats("lat");
+  EXPECT_EQ(topic["e2e_processing_latency"]["count"], 5) << topic.dump();
+
+  auto res = Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("qd_channel_e2e_processing_latency_nanoseconds{topic=\"lat\",channel=\"c\",quantile=\"0.99\"}"),
+            std::string::npos)
+      << res->body;
+}
+
+TEST_F(MetricsTest, WithoutPercentilesE2eIsAnObjectWithNullPercentiles) {
+  ASSERT_TRUE(Post("/topic/create?topic=plain"));
+  ASSERT_TRUE(Post("/channel/create?topic=plain&channel=c"));
+  json ch = ChannelStats("plain", "c");
+  ASSERT_TRUE(ch["e2e_processing_latency"].is_object()) << ch.dump();
+  EXPECT_TRUE(ch["e2e_processing_latency"]["percentiles"].is_null());
 }
 
 }  // namespace
