@@ -1,0 +1,185 @@
+#include "client/connection.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "client/command.h"
+#include "common/byte_order.h"
+#include "common/host_port.h"
+
+namespace q {
+
+namespace {
+
+Status Fail(const std::string& address, const std::string& what) {
+  return Status::Error("connect " + address + ": " + what);
+}
+
+// Connects one resolved address with a deadline; returns the fd in blocking mode or -1.
+int ConnectOne(const addrinfo* ai, std::chrono::milliseconds timeout, std::string* error) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+  if (fd < 0) {
+    *error = strerror(errno);
+    return -1;
+  }
+  int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+  if (rc != 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    rc = poll(&p, 1, static_cast<int>(timeout.count()));
+    if (rc == 0) {
+      *error = "timed out";
+      close(fd);
+      return -1;
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (rc < 0 || err != 0) {
+      *error = strerror(rc < 0 ? errno : err);
+      close(fd);
+      return -1;
+    }
+  } else if (rc != 0) {
+    *error = strerror(errno);
+    close(fd);
+    return -1;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+std::unique_ptr<Connection> Connection::Dial(const std::string& address,
+                                             const IdentifyOptions& identify,
+                                             std::chrono::milliseconds timeout, Status* status) {
+  std::string host;
+  int port = 0;
+  if (!ParseHostPort(address, &host, &port) || port == 0) {
+    *status = Status::Error("invalid address \"" + address + "\" (want host:port)");
+    return nullptr;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int gai = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+  if (gai != 0) {
+    *status = Fail(address, gai_strerror(gai));
+    return nullptr;
+  }
+  std::string error = "no address";
+  int fd = -1;
+  for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    fd = ConnectOne(ai, timeout, &error);
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    *status = Fail(address, error);
+    return nullptr;
+  }
+  // The handshake must not hang on a peer that accepts but never answers.
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+  std::unique_ptr<Connection> conn(new Connection(fd, address));
+  nlohmann::json j = {{"client_id", identify.client_id},
+                      {"hostname", identify.client_id},
+                      {"user_agent", identify.user_agent},
+                      {"feature_negotiation", true},
+                      {"heartbeat_interval", identify.heartbeat_interval_ms}};
+  if (identify.msg_timeout_ms > 0) j["msg_timeout"] = identify.msg_timeout_ms;
+  std::string out(wire::kMagicV2);
+  command::AppendIdentify(out, j.dump());
+  if (!conn->Write(out)) {
+    *status = Fail(address, "write failed");
+    return nullptr;
+  }
+  wire::FrameType type;
+  std::string_view data;
+  if (!conn->ReadFrame(&type, &data)) {
+    *status = Fail(address, "no answer to IDENTIFY");
+    return nullptr;
+  }
+  if (type != wire::FrameType::kResponse) {
+    *status = Fail(address, "IDENTIFY: " + std::string(data));
+    return nullptr;
+  }
+  if (!data.empty() && data.front() == '{') {
+    auto resp = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
+    if (resp.is_object() && resp.contains("max_rdy_count") &&
+        resp["max_rdy_count"].is_number_integer()) {
+      conn->max_rdy_count_ = resp["max_rdy_count"].get<int>();
+    }
+  }
+  *status = Status::Ok();
+  return conn;
+}
+
+Connection::~Connection() { close(fd_); }
+
+bool Connection::Write(std::string_view bytes) {
+  std::lock_guard lock(write_mu_);
+  while (!bytes.empty()) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool Connection::ReadFrame(wire::FrameType* type, std::string_view* data) {
+  while (true) {
+    size_t consumed = 0;
+    std::string_view avail(read_buf_.data() + read_pos_, read_buf_.size() - read_pos_);
+    auto frame = wire::ParseFrame(avail, &consumed);
+    if (frame) {
+      read_pos_ += consumed;
+      *type = frame->type;
+      *data = frame->data;
+      return true;
+    }
+    // Compact before reading more (the previous frame's data is no longer needed).
+    if (read_pos_ > 0) {
+      read_buf_.erase(0, read_pos_);
+      read_pos_ = 0;
+    }
+    size_t old = read_buf_.size();
+    size_t want = 64 * 1024;
+    if (old >= 8) {  // grow to hold the whole pending frame
+      size_t frame_size = 4 + static_cast<size_t>(LoadBE32(read_buf_.data()));
+      if (frame_size > old + want) want = frame_size - old;
+    }
+    read_buf_.resize(old + want);
+    ssize_t n;
+    do {
+      n = recv(fd_, read_buf_.data() + old, want, 0);
+    } while (n < 0 && errno == EINTR);
+    read_buf_.resize(old + static_cast<size_t>(n > 0 ? n : 0));
+    if (n <= 0) return false;
+  }
+}
+
+void Connection::SetReadTimeout(std::chrono::milliseconds timeout) {
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+void Connection::Shutdown() { shutdown(fd_, SHUT_RDWR); }
+
+}  // namespace q

@@ -1,0 +1,60 @@
+// Connection: one blocking TCP connection to qd speaking V2, used by Producer and Consumer.
+//
+// Dial() connects (with a timeout), sends the magic and IDENTIFY (feature negotiation, no TLS
+// or compression) and reads IDENTIFY's answer before returning. Reads keep the dial timeout
+// (so a handshake step like SUB cannot hang) until SetReadTimeout(0) — call it before handing
+// the connection to a long-lived reader thread (qd's heartbeats keep a live one talking).
+// Threads: Write() and Shutdown() may be called from any thread (writes are serialised by a
+// mutex, each Write is sent whole); ReadFrame() from one reader thread only. Shutdown()
+// unblocks a reader or writer blocked in the socket; the fd is closed by the destructor.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/wire.h"
+#include "q/status.h"
+
+namespace q {
+
+struct IdentifyOptions {
+  std::string client_id;
+  std::string user_agent;
+  int heartbeat_interval_ms = 30000;
+  int msg_timeout_ms = 0;  // 0: not sent
+};
+
+class Connection {
+ public:
+  static std::unique_ptr<Connection> Dial(const std::string& address,
+                                          const IdentifyOptions& identify,
+                                          std::chrono::milliseconds timeout, Status* status);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends all of bytes; false once the connection failed or was shut down.
+  bool Write(std::string_view bytes);
+  // Blocks for the next frame; data stays valid until the next ReadFrame. false on EOF/error.
+  bool ReadFrame(wire::FrameType* type, std::string_view* data);
+  // 0: block forever.
+  void SetReadTimeout(std::chrono::milliseconds timeout);
+  void Shutdown();
+
+  const std::string& address() const { return address_; }
+  int max_rdy_count() const { return max_rdy_count_; }
+
+ private:
+  Connection(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
+
+  int fd_;
+  std::string address_;
+  int max_rdy_count_ = 2500;
+  std::mutex write_mu_;
+  std::string read_buf_;
+  size_t read_pos_ = 0;  // start of unconsumed data in read_buf_
+};
+
+}  // namespace q
