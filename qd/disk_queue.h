@@ -27,7 +27,7 @@ class DiskQueue {
     std::string name;                           // "<topic>" or "<topic>:<channel>"
     uint64_t max_bytes_per_file = 104857600;    // --max-bytes-per-file: segment rollover size
     uint32_t max_record_size = 1048576 + 64;    // larger records are refused / seen as corrupt
-    int64_t sync_every = 2500;                  // fsync after this many puts+pops (--sync-every)
+    int64_t sync_every = 2500;                  // fsync after this many puts (--sync-every)
   };
 
   // Opens (or creates) the queue. Returns nullptr and sets *error on failure.
@@ -41,8 +41,9 @@ class DiskQueue {
   int64_t Depth() const;
   bool Empty() const { return Depth() == 0; }
 
-  // fsyncs written data and persists the read position. Called on --sync-every (internally)
-  // and by the owner every --sync-timeout while NeedsSync().
+  // fsyncs written data and persists the read position. Called every --sync-every puts
+  // (internally) and by the owner every --sync-timeout while NeedsSync(); pops only mark the
+  // queue as needing a sync.
   bool Sync(std::string* error);
   bool NeedsSync() const;
 
