@@ -7,6 +7,7 @@
 #include "common/byte_order.h"
 #include "common/host_port.h"
 #include "common/log.h"
+#include "common/tcp_listen.h"
 #include "common/wire.h"
 #include "lookupd/protocol_v1.h"
 
@@ -160,32 +161,7 @@ TcpServer::TcpServer(asio::io_context& io) : io_(io), acceptor_(io) {}
 TcpServer::~TcpServer() = default;
 
 bool TcpServer::Listen(const std::string& address, std::string* error) {
-  std::string host;
-  int port;
-  if (!ParseHostPort(address, &host, &port)) {
-    *error = "invalid TCP address \"" + address + "\" (want host:port)";
-    return false;
-  }
-  std::error_code ec;
-  asio::ip::tcp::resolver resolver(io_);
-  auto results = resolver.resolve(host, std::to_string(port), asio::ip::tcp::resolver::passive, ec);
-  if (ec || results.empty()) {
-    *error = "cannot resolve " + host + ": " + ec.message();
-    return false;
-  }
-  asio::ip::tcp::endpoint ep = results.begin()->endpoint();
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error = "listen (" + address + ") failed - " + ec.message();
-    return false;
-  }
-  auto local = acceptor_.local_endpoint(ec);
-  port_ = local.port();
-  local_address_ = JoinHostPort(local.address().to_string(), port_);
-  return true;
+  return ListenTcp(acceptor_, address, &port_, &local_address_, error);
 }
 
 void TcpServer::Start(ProtocolV1& protocol) {

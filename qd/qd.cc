@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "common/crc32c.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/client_v2.h"
@@ -85,7 +86,7 @@ bool Qd::Start(std::string* error) {
   if (!options_.http_address.empty()) {
     std::string host;
     int port;
-    if (!SplitHostPort(options_.http_address, &host, &port)) {
+    if (!ParseHostPort(options_.http_address, &host, &port)) {
       *error = "invalid HTTP address \"" + options_.http_address + "\" (want host:port)";
       return false;
     }

@@ -27,7 +27,5 @@ class TcpServer {
   std::string local_address_;
 };
 
-// Splits "host:port" / "[v6]:port" / ":port". False if malformed.
-bool SplitHostPort(const std::string& address, std::string* host, int* port);
 
 }  // namespace q
