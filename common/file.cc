@@ -106,6 +106,13 @@ int File::DataSync() {
   return ::fdatasync(fd_) == 0 ? 0 : errno;
 }
 
+int File::Dup() const { return ::fcntl(fd_, F_DUPFD_CLOEXEC, 0); }
+
+int DataSyncFd(int fd, const std::string& path) {
+  if (int err = Injected(Op::kSync, path)) return err;
+  return ::fdatasync(fd) == 0 ? 0 : errno;
+}
+
 int File::Size(uint64_t* size) const {
   if (int err = Injected(Op::kSize, path_)) return err;
   struct stat st;

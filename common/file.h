@@ -48,6 +48,8 @@ class File {
   // Reads up to n bytes at offset; *got < n only at end of file.
   int PRead(void* buf, size_t n, uint64_t offset, size_t* got) const;
   int DataSync();  // fdatasync: data plus the size, which is all an appended file needs
+  // A second descriptor for the same open file (for a sync thread), or -1 with errno set.
+  int Dup() const;
   int Size(uint64_t* size) const;
   int Truncate(uint64_t size);
 
@@ -55,6 +57,9 @@ class File {
   int fd_ = -1;
   std::string path_;
 };
+
+// fdatasync of a descriptor from File::Dup(), on another thread; path is for the fault hook.
+int DataSyncFd(int fd, const std::string& path);
 
 int Rename(const std::string& from, const std::string& to);
 int Unlink(const std::string& path);

@@ -1,8 +1,13 @@
 // On-disk layout (all files directly in Options::dir, <base> = "<name>.q."):
 //   <base>000000.seg, <base>000001.seg, ...  segments: "QDSEG\0\0" + version byte, then records
 //       [u32 BE length][u32 BE masked crc32c(payload)][payload], never split across segments.
-//   <base>meta   depth, read segment/offset, write segment/offset, masked crc32c; replaced
-//       atomically (write <base>meta.tmp, fsync, rename, fsync the directory).
+//   <base>meta   depth from the floor, floor segment/offset, write segment/offset, handed-out
+//       segment/offset, masked crc32c; replaced atomically (write <base>meta.tmp, fsync,
+//       rename, fsync the directory). Version 1 had no handed-out position.
+//
+// The floor is the oldest record taken and not yet acknowledged (or the read position when
+// none is outstanding). Reading restarts there after a restart, so records in flight at a
+// crash are read again; segments are deleted only once a persisted floor has passed them.
 // Offsets count from the start of a segment file, header included.
 //
 // Depth counts records plus corrupt stretches still ahead of the reader: the reader skips a
@@ -13,8 +18,10 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "common/byte_order.h"
@@ -31,19 +38,22 @@ constexpr char kSegmentVersion = 1;
 constexpr uint64_t kHeaderSize = 8;  // magic + version
 constexpr uint64_t kRecordHeaderSize = 8;  // length + masked crc
 constexpr std::string_view kMetaMagic{"QDMETA\0", 7};
-constexpr char kMetaVersion = 1;
-constexpr size_t kMetaBodySize = 8 + 5 * 8;  // magic+version, depth, four positions
+constexpr char kMetaVersion = 2;
+constexpr size_t kMetaV1BodySize = 8 + 5 * 8;  // magic+version, depth, four positions
+constexpr size_t kMetaBodySize = 8 + 7 * 8;    // ... and the handed-out position
 constexpr size_t kMetaSize = kMetaBodySize + 4;
 // Writes are batched up to this much; a read-ahead fetches this much.
 constexpr size_t kFlushBytes = 64 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
 
 struct Meta {
-  int64_t depth = 0;
-  uint64_t read_seg = 0;
+  int64_t depth = 0;                // records from the floor to the end
+  uint64_t read_seg = 0;            // the floor
   uint64_t read_off = kHeaderSize;
   uint64_t write_seg = 0;
   uint64_t write_off = kHeaderSize;
+  uint64_t handed_seg = 0;          // records before this (and after the floor) were taken
+  uint64_t handed_off = kHeaderSize;
   bool operator==(const Meta&) const = default;
 };
 
@@ -55,16 +65,18 @@ std::string EncodeMeta(const Meta& m) {
   AppendBE64(out, m.read_off);
   AppendBE64(out, m.write_seg);
   AppendBE64(out, m.write_off);
+  AppendBE64(out, m.handed_seg);
+  AppendBE64(out, m.handed_off);
   AppendBE32(out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
   return out;
 }
 
 std::optional<Meta> DecodeMeta(std::string_view data) {
-  if (data.size() != kMetaSize || !data.starts_with(kMetaMagic) || data[7] != kMetaVersion) {
-    return std::nullopt;
-  }
-  uint32_t crc = crc32c::Unmask(LoadBE32(data.data() + kMetaBodySize));
-  if (crc32c::Value(data.data(), kMetaBodySize) != crc) return std::nullopt;
+  if (data.size() < 8 || !data.starts_with(kMetaMagic)) return std::nullopt;
+  const size_t body = data[7] == 1 ? kMetaV1BodySize : data[7] == kMetaVersion ? kMetaBodySize : 0;
+  if (body == 0 || data.size() != body + 4) return std::nullopt;
+  uint32_t crc = crc32c::Unmask(LoadBE32(data.data() + body));
+  if (crc32c::Value(data.data(), body) != crc) return std::nullopt;
   const char* p = data.data() + 8;
   Meta m;
   m.depth = static_cast<int64_t>(LoadBE64(p));
@@ -72,6 +84,8 @@ std::optional<Meta> DecodeMeta(std::string_view data) {
   m.read_off = LoadBE64(p + 16);
   m.write_seg = LoadBE64(p + 24);
   m.write_off = LoadBE64(p + 32);
+  m.handed_seg = body == kMetaBodySize ? LoadBE64(p + 40) : m.read_seg;
+  m.handed_off = body == kMetaBodySize ? LoadBE64(p + 48) : m.read_off;
   return m;
 }
 
@@ -228,7 +242,7 @@ struct DiskQueue::Impl {
   bool ScanSegment(uint64_t seg, uint64_t from, bool last, ScanResult* out, std::string* error);
 
   // --- Writing ---------------------------------------------------------------------------
-  bool Put(std::string_view record, std::string* error);
+  bool Put(std::string_view record, std::string* error, RecordRef* ref);
   bool EnsureWriteFile(std::string* error);
   bool Flush(std::string* error);
   bool SyncWriteFile(std::string* error);
@@ -236,7 +250,19 @@ struct DiskQueue::Impl {
   bool Sync(std::string* error);
   bool WriteMeta(const Meta& m, std::string* error);
   Meta CurrentMeta() const {
-    return Meta{depth, read_seg, read_off, write_seg, write_off};
+    Meta m{depth, read_seg, read_off, write_seg, write_off, read_seg, read_off};
+    if (HandedBefore(read_seg, read_off)) {
+      // Still re-reading what was taken before the last restart: keep that mark for the next.
+      m.handed_seg = handed_seg;
+      m.handed_off = handed_off;
+    }
+    if (!outstanding.empty()) {
+      // Everything taken since the floor is read again after a restart.
+      m.depth += static_cast<int64_t>(next_seq - outstanding.begin()->first);
+      m.read_seg = outstanding.begin()->second.seg;
+      m.read_off = outstanding.begin()->second.off;
+    }
+    return m;
   }
   void ApplyMeta(const Meta& m) {
     depth = m.depth;
@@ -244,11 +270,31 @@ struct DiskQueue::Impl {
     read_off = m.read_off;
     write_seg = m.write_seg;
     write_off = file_end = m.write_off;
+    handed_seg = m.handed_seg;
+    handed_off = m.handed_off;
   }
+  uint64_t FloorSeg() const {
+    return outstanding.empty() ? read_seg : outstanding.begin()->second.seg;
+  }
+  void DeleteSegmentsBelowFloor(uint64_t floor_seg);
+  // Once the floor has left a segment, persists it and deletes the segment, so disk use
+  // follows the consumers (one meta write per segment).
+  void ReleaseSegmentsBelowFloor() {
+    if (FloorSeg() <= oldest_seg) return;
+    std::string error;
+    if (!Sync(&error)) LOG_ERROR("DISKQUEUE(", options.name, "): sync failed, keeping old segments for now: ", error);
+  }
+  bool PrepareSync(std::vector<SyncJob>* jobs, std::string* error);
   bool CountOp(std::string* error);
 
   // --- Reading ---------------------------------------------------------------------------
-  std::optional<std::string> Pop();
+  std::optional<Taken> Take();
+  std::optional<uint64_t> Skip(const RecordRef& ref);
+  void Ack(uint64_t seq);
+  std::optional<std::string> ReadAt(const RecordRef& ref);
+  bool HandedBefore(uint64_t seg, uint64_t off) const {
+    return seg < handed_seg || (seg == handed_seg && off < handed_off);
+  }
   bool CaughtUp() const { return read_seg == write_seg && read_off >= write_off; }
   enum class ReadFile { kOk, kMissing, kError };
   ReadFile OpenReadFile();
@@ -261,6 +307,8 @@ struct DiskQueue::Impl {
   }
   void SkipCorruption();
   void AdvanceReadSegment();
+  // Moves the read position to the next segment if the current one is read to its end.
+  bool AtEndOfReadSegment();
   void AdvanceIfSegmentDone() {
     if (read_seg < write_seg && read_size_known && read_off >= read_seg_size) {
       AdvanceReadSegment();
@@ -276,6 +324,9 @@ struct DiskQueue::Impl {
     read_file.Close();
     reader.Reset();
     read_size_known = false;
+    random_file.Close();
+    random_reader.Reset();
+    random_seg = UINT64_MAX;
   }
 
   Options options;
@@ -302,9 +353,22 @@ struct DiskQueue::Impl {
   // After a failed fsync the kernel may have dropped the dirty pages and a retry would
   // "succeed" without them (PostgreSQL's fsyncgate), so the queue refuses writes until a
   // restart re-reads what the disk really holds.
-  std::string sync_failure;
+  // Shared with background sync jobs, which set it when their fsync fails.
+  std::shared_ptr<std::string> sync_failure = std::make_shared<std::string>();
   int64_t ops_since_sync = 0;
   uint64_t corrupt = 0;
+
+  // Records taken and not acknowledged: seq -> where the record starts. The first is the
+  // floor. Seqs are given in read order, one per record (or skipped corrupt stretch).
+  std::map<uint64_t, RecordRef> outstanding;
+  uint64_t next_seq = 1;
+  uint64_t handed_seg = 0, handed_off = kHeaderSize;  // from the meta read at Open
+  uint64_t oldest_seg = 0;       // lowest segment file that may still exist
+  bool dir_unsynced = false;     // a segment file was created since the directory's last fsync
+  // Random reads (ReadAt) of segments other than the write segment.
+  file::File random_file;
+  uint64_t random_seg = UINT64_MAX;
+  SegmentReader random_reader;
 };
 
 // --- Paths and listing ---------------------------------------------------------------------
@@ -398,6 +462,7 @@ bool DiskQueue::Impl::Recover(std::string* error) {
   if (meta) {
     DeleteSegmentsBefore(meta->read_seg, &segs);
     ApplyMeta(*meta);
+    oldest_seg = meta->read_seg;
     if (WriteSegmentHolds(*meta)) {
       // The common case: only records written after the last sync need counting.
       ok = ScanForward(meta->write_seg, meta->write_off, segs, error);
@@ -409,8 +474,9 @@ bool DiskQueue::Impl::Recover(std::string* error) {
     // Without a trustworthy read position every record still on disk is unread: some may
     // be delivered twice, none is lost, and nothing existing is overwritten.
     Meta start;
-    if (!segs.empty()) start.read_seg = start.write_seg = segs.front();
+    if (!segs.empty()) start.read_seg = start.write_seg = start.handed_seg = segs.front();
     ApplyMeta(start);
+    oldest_seg = start.read_seg;
     ok = ScanForward(read_seg, read_off, segs, error);
     if (ok && !segs.empty()) {
       LOG_WARN("DISKQUEUE(", options.name, "): rebuilt from ", segs.size(),
@@ -531,9 +597,9 @@ bool DiskQueue::Impl::ScanSegment(uint64_t seg, uint64_t from, bool last, ScanRe
 
 // --- Writing -------------------------------------------------------------------------------
 
-bool DiskQueue::Impl::Put(std::string_view record, std::string* error) {
+bool DiskQueue::Impl::Put(std::string_view record, std::string* error, RecordRef* ref) {
   if (closed) return Fail(error, "disk queue " + options.name + " is closed");
-  if (!sync_failure.empty()) return Fail(error, sync_failure);
+  if (!sync_failure->empty()) return Fail(error, *sync_failure);
   if (record.size() > options.max_record_size) {
     return Fail(error, "record of " + std::to_string(record.size()) +
                            " bytes is larger than the limit of " +
@@ -548,6 +614,7 @@ bool DiskQueue::Impl::Put(std::string_view record, std::string* error) {
   // Flush before appending, so a failed write leaves this record out rather than half in.
   if (!buffer.empty() && buffer.size() + need > kFlushBytes && !Flush(error)) return false;
   if (!EnsureWriteFile(error)) return false;
+  if (ref) *ref = RecordRef{write_seg, write_off, need};
   AppendBE32(buffer, static_cast<uint32_t>(record.size()));
   AppendBE32(buffer, crc32c::Mask(crc32c::Value(record.data(), record.size())));
   buffer.append(record);
@@ -573,6 +640,7 @@ bool DiskQueue::Impl::EnsureWriteFile(std::string* error) {
   }
   write_off = file_end = kHeaderSize;
   write_unsynced = true;
+  dir_unsynced = true;
   return true;
 }
 
@@ -591,10 +659,10 @@ bool DiskQueue::Impl::Flush(std::string* error) {
 bool DiskQueue::Impl::SyncWriteFile(std::string* error) {
   if (!write_unsynced || !write_file.is_open()) return true;
   if (int err = write_file.DataSync()) {
-    sync_failure = file::Describe("fsync", write_file.path(), err) +
-                   " (writes are refused until qd restarts)";
-    LOG_ERROR("DISKQUEUE(", options.name, "): ", sync_failure);
-    return Fail(error, sync_failure);
+    *sync_failure = file::Describe("fsync", write_file.path(), err) +
+                    " (writes are refused until qd restarts)";
+    LOG_ERROR("DISKQUEUE(", options.name, "): ", *sync_failure);
+    return Fail(error, *sync_failure);
   }
   write_unsynced = false;
   return true;
@@ -617,12 +685,51 @@ bool DiskQueue::Impl::Rollover(std::string* error) {
 
 bool DiskQueue::Impl::Sync(std::string* error) {
   if (closed) return true;
-  if (!sync_failure.empty()) return Fail(error, sync_failure);
+  if (!sync_failure->empty()) return Fail(error, *sync_failure);
   if (!Flush(error) || !SyncWriteFile(error)) return false;
   if (dirty) {
+    const uint64_t floor_seg = FloorSeg();
     if (!WriteMeta(CurrentMeta(), error)) return false;
     dirty = false;
+    DeleteSegmentsBelowFloor(floor_seg);
   }
+  ops_since_sync = 0;
+  return true;
+}
+
+// Segments wholly below a floor that is on disk are read and acknowledged: nothing will
+// ever read them again.
+void DiskQueue::Impl::DeleteSegmentsBelowFloor(uint64_t floor_seg) {
+  for (; oldest_seg < floor_seg; ++oldest_seg) {
+    if (oldest_seg == random_seg) {
+      random_file.Close();
+      random_reader.Reset();
+      random_seg = UINT64_MAX;
+    }
+    const std::string path = SegmentPath(oldest_seg);
+    if (int err = file::Unlink(path); err != 0 && err != ENOENT) {
+      LOG_WARN("DISKQUEUE(", options.name, "): ", file::Describe("unlink", path, err));
+    }
+  }
+}
+
+bool DiskQueue::Impl::PrepareSync(std::vector<SyncJob>* jobs, std::string* error) {
+  if (closed) return true;
+  if (!sync_failure->empty()) return Fail(error, *sync_failure);
+  if (!Flush(error)) return false;
+  SyncJob job;
+  job.failure = sync_failure;
+  if (write_unsynced && write_file.is_open()) {
+    job.fd = write_file.Dup();
+    if (job.fd < 0) return Fail(error, file::Describe("dup", write_file.path(), errno));
+    job.path = write_file.path();
+    write_unsynced = false;
+  }
+  if (dir_unsynced) {
+    job.dir = options.dir;
+    dir_unsynced = false;
+  }
+  if (job.fd >= 0 || !job.dir.empty()) jobs->push_back(std::move(job));
   ops_since_sync = 0;
   return true;
 }
@@ -647,11 +754,17 @@ bool DiskQueue::Impl::WriteMeta(const Meta& m, std::string* error) {
   meta_on_disk = true;
   // Without this the rename (and new segment files) may not survive a power loss.
   if (int e = file::SyncDir(options.dir)) return Fail(error, file::Describe("fsync", options.dir, e));
+  dir_unsynced = false;
   return true;
 }
 
 bool DiskQueue::Impl::CountOp(std::string* error) {
   if (++ops_since_sync < options.sync_every) return true;
+  if (options.on_sync_due) {
+    ops_since_sync = 0;
+    options.on_sync_due();
+    return true;
+  }
   return Sync(error);
 }
 
@@ -676,7 +789,7 @@ DiskQueue::Impl::ReadFile DiskQueue::Impl::OpenReadFile() {
   return ReadFile::kError;
 }
 
-std::optional<std::string> DiskQueue::Impl::Pop() {
+std::optional<DiskQueue::Taken> DiskQueue::Impl::Take() {
   if (closed) return std::nullopt;
   while (!CaughtUp()) {
     ReadFile rf = OpenReadFile();
@@ -702,11 +815,17 @@ std::optional<std::string> DiskQueue::Impl::Pop() {
       SkipCorruption();
       continue;
     }
-    std::string out(payload);
+    Taken out;
+    out.data.assign(payload);
+    out.seq = next_seq++;
+    out.ref = RecordRef{read_seg, read_off, size};
+    out.handed_before = HandedBefore(read_seg, read_off);
+    outstanding.emplace_hint(outstanding.end(), out.seq, out.ref);
     read_off += size;
     depth = std::max<int64_t>(0, depth - 1);
     dirty = true;
     AdvanceIfSegmentDone();
+    ReleaseSegmentsBelowFloor();
     // Only puts count towards --sync-every. The read position is saved by the owner's
     // --sync-timeout sync (dirty is set): a crash may replay up to that much of what was
     // read (at-least-once), and a reader draining a backlog is not held to one meta
@@ -737,30 +856,97 @@ void DiskQueue::Impl::SkipCorruption() {
   LOG_WARN("DISKQUEUE(", options.name, "): ", reader.path(), ": skipping corrupt data at offset ",
            read_off, " (", next - read_off, " bytes)");
   ++corrupt;
+  ++next_seq;  // the stretch counts as one unit, as in depth
   depth = std::max<int64_t>(0, depth - 1);
   read_off = next;
   dirty = true;
   AdvanceIfSegmentDone();
+  ReleaseSegmentsBelowFloor();
 }
 
 void DiskQueue::Impl::AdvanceReadSegment() {
-  const std::string done = SegmentPath(read_seg);
   read_file.Close();
   reader.Reset();
   read_size_known = false;
   ++read_seg;
   read_off = kHeaderSize;
   dirty = true;
-  // Persist the new read position first: a crash between the two steps then leaves a stale
-  // file that the next Open deletes, never a meta pointing into a deleted file.
-  std::string error;
-  if (!Sync(&error)) {
-    LOG_ERROR("DISKQUEUE(", options.name, "): sync failed, keeping ", done, " for now: ", error);
-    return;
+  // The finished segment is deleted by a later Sync, once a floor past it is on disk;
+  // records in it may still be unacknowledged.
+}
+
+bool DiskQueue::Impl::AtEndOfReadSegment() {
+  if (read_seg >= write_seg) return false;
+  if (OpenReadFile() == ReadFile::kError) return false;
+  return !read_file.is_open() || read_off >= read_seg_size;
+}
+
+std::optional<uint64_t> DiskQueue::Impl::Skip(const RecordRef& ref) {
+  if (closed) return std::nullopt;
+  while (read_seg < ref.seg && AtEndOfReadSegment()) AdvanceReadSegment();
+  if (read_seg != ref.seg || read_off != ref.off || CaughtUp()) return std::nullopt;
+  uint64_t seq = next_seq++;
+  outstanding.emplace_hint(outstanding.end(), seq, RecordRef{read_seg, read_off, ref.size});
+  read_off += ref.size;
+  depth = std::max<int64_t>(0, depth - 1);
+  dirty = true;
+  AdvanceIfSegmentDone();
+  ReleaseSegmentsBelowFloor();
+  return seq;
+}
+
+void DiskQueue::Impl::Ack(uint64_t seq) {
+  auto it = outstanding.find(seq);
+  if (it == outstanding.end()) return;
+  const bool floor_moves = it == outstanding.begin();
+  outstanding.erase(it);
+  if (floor_moves) {
+    dirty = true;
+    ReleaseSegmentsBelowFloor();
   }
-  if (int err = file::Unlink(done); err != 0 && err != ENOENT) {
-    LOG_WARN("DISKQUEUE(", options.name, "): ", file::Describe("unlink", done, err));
+}
+
+std::optional<std::string> DiskQueue::Impl::ReadAt(const RecordRef& ref) {
+  if (closed) return std::nullopt;
+  SegmentReader* r = &random_reader;
+  if (ref.seg == write_seg) {
+    // The write segment: the file plus what is still buffered.
+    if (!write_file.is_open()) return std::nullopt;
+    random_reader.Reset();
+    random_reader.Bind(&write_file, file_end, buffer);
+  } else {
+    if (random_seg != ref.seg) {
+      random_file.Close();
+      random_reader.Reset();
+      random_seg = UINT64_MAX;
+      if (int err = random_file.Open(SegmentPath(ref.seg), O_RDONLY)) {
+        LOG_ERROR("DISKQUEUE(", options.name, "): ", file::Describe("open", SegmentPath(ref.seg), err));
+        return std::nullopt;
+      }
+      random_seg = ref.seg;
+    }
+    uint64_t size = 0;
+    if (int err = random_file.Size(&size)) {
+      LOG_ERROR("DISKQUEUE(", options.name, "): ", file::Describe("stat", random_file.path(), err));
+      return std::nullopt;
+    }
+    random_reader.Bind(&random_file, size, {});
   }
+  std::string_view payload;
+  uint64_t size = 0;
+  int err = 0;
+  Check c = CheckRecord(*r, ref.off, options.max_record_size, &payload, &size, &err);
+  std::optional<std::string> out;
+  if (c == Check::kValid) {
+    out.emplace(payload);
+  } else {
+    LOG_ERROR("DISKQUEUE(", options.name, "): record at ", ref.seg, ":", ref.off,
+              c == Check::kIoError ? " could not be read: " + std::string(std::strerror(err))
+                                   : std::string(" is corrupt"));
+    if (c == Check::kInvalid) ++corrupt;
+  }
+  if (ref.seg == write_seg) random_reader.Reset();  // the buffer it points into changes
+  return out;
 }
 
 // --- Clear / close -------------------------------------------------------------------------
@@ -771,13 +957,18 @@ bool DiskQueue::Impl::Clear(std::string* error) {
   if (!ListSegments(&segs, error)) return false;
   // A new segment number, so nothing of the old data can be mistaken for the new.
   uint64_t next = std::max(write_seg, segs.empty() ? 0 : segs.back()) + 1;
-  Meta fresh{0, next, kHeaderSize, next, kHeaderSize};
+  Meta fresh{0, next, kHeaderSize, next, kHeaderSize, next, kHeaderSize};
   // The meta goes first: if we die half-way, leftovers sit below the read position and the
   // next Open deletes them instead of serving them again.
   if ((meta_on_disk || !segs.empty()) && !WriteMeta(fresh, error)) return false;
   CloseFiles();
   buffer.clear();
   ApplyMeta(fresh);
+  outstanding.clear();
+  oldest_seg = next;
+  random_file.Close();
+  random_reader.Reset();
+  random_seg = UINT64_MAX;
   write_unsynced = false;
   dirty = false;
   ops_since_sync = 0;
@@ -852,10 +1043,25 @@ DiskQueue::~DiskQueue() {
   if (!impl_->Close(&error)) LOG_ERROR("DISKQUEUE(", impl_->options.name, "): close: ", error);
 }
 
-bool DiskQueue::Put(std::string_view record, std::string* error) {
-  return impl_->Put(record, error);
+bool DiskQueue::Put(std::string_view record, std::string* error, RecordRef* ref) {
+  return impl_->Put(record, error, ref);
 }
-std::optional<std::string> DiskQueue::Pop() { return impl_->Pop(); }
+std::optional<std::string> DiskQueue::Pop() {
+  std::optional<Taken> t = impl_->Take();
+  if (!t) return std::nullopt;
+  impl_->Ack(t->seq);
+  return std::move(t->data);
+}
+std::optional<DiskQueue::Taken> DiskQueue::Take() { return impl_->Take(); }
+std::optional<uint64_t> DiskQueue::Skip(const RecordRef& ref) { return impl_->Skip(ref); }
+void DiskQueue::Ack(uint64_t seq) { impl_->Ack(seq); }
+std::optional<std::string> DiskQueue::ReadAt(const RecordRef& ref) { return impl_->ReadAt(ref); }
+size_t DiskQueue::Unacked() const { return impl_->outstanding.size(); }
+uint64_t DiskQueue::FloorSegment() const { return impl_->FloorSeg(); }
+uint64_t DiskQueue::WriteSegment() const { return impl_->write_seg; }
+bool DiskQueue::PrepareSync(std::vector<SyncJob>* jobs, std::string* error) {
+  return impl_->PrepareSync(jobs, error);
+}
 
 int64_t DiskQueue::Depth() const {
   // Never report empty while unread bytes remain: owners stop reading at Depth() == 0.

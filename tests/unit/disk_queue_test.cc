@@ -662,5 +662,128 @@ TEST_F(DiskQueueTest, InterleavedUseMatchesASimpleFifo) {
   EXPECT_EQ(q->corrupt_records(), 0u);
 }
 
+// --- Take / Ack: the floor -----------------------------------------------------------------
+
+TEST_F(DiskQueueTest, TakenButUnackedRecordsAreReadAgainAfterACrash) {
+  options_.sync_every = 1000000;
+  auto q = OpenQueue();
+  PutAll(*q, 0, 6);
+  auto t0 = q->Take();
+  auto t1 = q->Take();
+  auto t2 = q->Take();
+  ASSERT_TRUE(t0 && t1 && t2);
+  EXPECT_EQ(t1->data, Rec(1));
+  q->Ack(t0->seq);  // 0 done; 1 and 2 still out (2 is acked below, after the floor)
+  q->Ack(t2->seq);
+  EXPECT_EQ(q->Depth(), 3);
+  EXPECT_EQ(q->Unacked(), 1u);
+  std::string error;
+  ASSERT_TRUE(q->Sync(&error)) << error;
+  fs::path crash = SnapshotFiles();
+  q->Delete();
+  options_.dir = crash.string();
+  q = OpenQueue();
+  // From the floor (record 1): 1 and 2 again, marked as handed out before, then 3..5.
+  EXPECT_EQ(q->Depth(), 5);
+  for (int i = 1; i < 6; ++i) {
+    auto t = q->Take();
+    ASSERT_TRUE(t.has_value()) << i;
+    EXPECT_EQ(t->data, Rec(i));
+    EXPECT_EQ(t->handed_before, i <= 2) << i;
+    q->Ack(t->seq);
+  }
+  EXPECT_FALSE(q->Take().has_value());
+}
+
+TEST_F(DiskQueueTest, SegmentsStayUntilTheFloorPassesThem) {
+  options_.max_bytes_per_file = 64;  // two records per segment
+  auto q = OpenQueue();
+  PutAll(*q, 0, 6);
+  auto first = q->Take();
+  ASSERT_TRUE(first.has_value());
+  ExpectPops(*q, 1, 5);
+  EXPECT_TRUE(fs::exists(Segment(0)));  // record 0 is still out
+  q->Ack(first->seq);
+  EXPECT_FALSE(fs::exists(Segment(0)));
+  EXPECT_FALSE(fs::exists(Segment(1)));
+  EXPECT_TRUE(fs::exists(Segment(2)));
+}
+
+TEST_F(DiskQueueTest, AckOfUnknownOrRepeatedSeqIsIgnored) {
+  auto q = OpenQueue();
+  PutAll(*q, 0, 2);
+  auto t = q->Take();
+  ASSERT_TRUE(t.has_value());
+  q->Ack(t->seq);
+  q->Ack(t->seq);
+  q->Ack(12345);
+  EXPECT_EQ(q->Unacked(), 0u);
+  ExpectPops(*q, 1, 2);
+}
+
+TEST_F(DiskQueueTest, SkipMovesPastTheNextRecordOnly) {
+  options_.max_bytes_per_file = 64;
+  auto q = OpenQueue();
+  std::vector<DiskQueue::RecordRef> refs(5);
+  std::string error;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q->Put(Rec(i), &error, &refs[i])) << error;
+  EXPECT_FALSE(q->Skip(refs[1]).has_value());  // not the next one
+  for (int i = 0; i < 4; ++i) {
+    auto seq = q->Skip(refs[i]);  // crosses segments on the way
+    ASSERT_TRUE(seq.has_value()) << i;
+    q->Ack(*seq);
+  }
+  EXPECT_EQ(q->Depth(), 1);
+  ExpectPops(*q, 4, 5);
+}
+
+TEST_F(DiskQueueTest, ReadAtReadsBufferedAndWrittenRecords) {
+  options_.max_bytes_per_file = 64;
+  auto q = OpenQueue();
+  std::vector<DiskQueue::RecordRef> refs(5);
+  std::string error;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q->Put(Rec(i), &error, &refs[i])) << error;
+  for (int i : {4, 0, 3, 1, 2}) EXPECT_EQ(q->ReadAt(refs[i]), Rec(i)) << i;
+  ASSERT_TRUE(q->Sync(&error)) << error;
+  for (int i : {2, 4, 0}) EXPECT_EQ(q->ReadAt(refs[i]), Rec(i)) << i;
+  Close(*q);
+  FlipByte(Segment(0), refs[1].off + kRecHeader + 2);
+  q = OpenQueue();
+  EXPECT_FALSE(q->ReadAt(refs[1]).has_value());
+  EXPECT_EQ(q->ReadAt(refs[0]), Rec(0));
+}
+
+TEST_F(DiskQueueTest, PrepareSyncHandsOutADescriptorToSync) {
+  options_.sync_every = 1000000;
+  auto q = OpenQueue();
+  PutAll(*q, 0, 3);
+  std::vector<DiskQueue::SyncJob> jobs;
+  std::string error;
+  ASSERT_TRUE(q->PrepareSync(&jobs, &error)) << error;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_GE(jobs[0].fd, 0);
+  EXPECT_EQ(jobs[0].dir, dir_.string());  // the segment file is new
+  EXPECT_EQ(file::DataSyncFd(jobs[0].fd, jobs[0].path), 0);
+  close(jobs[0].fd);
+  EXPECT_EQ(fs::file_size(Segment(0)), RecordOffset(3));  // written out, not just buffered
+  jobs.clear();
+  ASSERT_TRUE(q->PrepareSync(&jobs, &error)) << error;
+  EXPECT_TRUE(jobs.empty());  // nothing new
+}
+
+TEST_F(DiskQueueTest, AFailedBackgroundSyncRefusesLaterWrites) {
+  auto q = OpenQueue();
+  PutAll(*q, 0, 1);
+  std::vector<DiskQueue::SyncJob> jobs;
+  std::string error;
+  ASSERT_TRUE(q->PrepareSync(&jobs, &error)) << error;
+  ASSERT_EQ(jobs.size(), 1u);
+  close(jobs[0].fd);
+  *jobs[0].failure = "fsync failed";  // what the sync thread's owner records
+  EXPECT_FALSE(q->Put("x", &error));
+  EXPECT_EQ(error, "fsync failed");
+  ExpectPops(*q, 0, 1);
+}
+
 }  // namespace
 }  // namespace q
