@@ -3,6 +3,7 @@
 // the topic has; only the small header (attempts, defer) is per copy.
 #pragma once
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -23,6 +24,7 @@ struct MessageId {
     return id;
   }
   bool operator==(const MessageId&) const = default;
+  auto operator<=>(const MessageId&) const = default;
 };
 
 struct MessageIdHash {
@@ -41,6 +43,9 @@ struct Message {
   int64_t timestamp = 0;   // ns since the Unix epoch, set at publish, never changed
   uint16_t attempts = 0;   // deliveries so far; the first delivery shows 1
   int64_t deliver_at = 0;  // wall-clock ns; later than now: held back (DPUB, REQ with delay)
+  // Which record of its queue's disk log holds this copy, for acknowledging it there once
+  // the message is finished or stored elsewhere. 0: none (memory only).
+  uint64_t seq = 0;
   Body body;
 
   size_t body_size() const { return body ? body->size() : 0; }

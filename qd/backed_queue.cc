@@ -31,37 +31,82 @@ std::optional<Message> DecodeRecord(std::string_view r) {
   return m;
 }
 
-BackedQueue::BackedQueue(size_t memory_capacity, std::unique_ptr<DiskQueue> disk)
-    : memory_capacity_(memory_capacity), disk_(std::move(disk)) {}
+BackedQueue::BackedQueue(size_t memory_capacity, std::unique_ptr<DiskQueue> disk, bool count_redelivery)
+    : memory_capacity_(memory_capacity), disk_(std::move(disk)), count_redelivery_(count_redelivery) {
+  // After a restart the log may hold a backlog that memory does not.
+  cache_complete_ = !disk_ || disk_->Empty();
+}
+
+int64_t BackedQueue::BackendDepth() const {
+  if (!disk_) return 0;
+  return std::max<int64_t>(0, disk_->Depth() - static_cast<int64_t>(cache_.size()));
+}
 
 BackedQueue::PutResult BackedQueue::Put(Message m, std::string* error) {
-  bool disk_backlog = disk_ && !disk_->Empty();
-  if (!disk_backlog && memory_.size() < memory_capacity_) {
+  m.seq = 0;
+  if (!disk_) {
+    if (memory_.size() >= memory_capacity_) return PutResult::kDropped;
     memory_.push_back(std::move(m));
     return PutResult::kOk;
   }
-  if (!disk_) return PutResult::kDropped;
-  if (!disk_->Put(EncodeRecord(m), error)) return PutResult::kFailed;
+  DiskQueue::RecordRef ref;
+  if (!disk_->Put(EncodeRecord(m), error, &ref)) return PutResult::kFailed;
+  if (cache_complete_ && cache_.size() < memory_capacity_) {
+    cache_.push_back(Cached{std::move(m), ref});
+  } else {
+    cache_complete_ = false;  // from here on the disk holds records memory does not
+  }
   return PutResult::kOk;
 }
 
+std::optional<Message> BackedQueue::PopMemoryOnly() {
+  if (memory_.empty()) return std::nullopt;
+  Message m = std::move(memory_.front());
+  memory_.pop_front();
+  return m;
+}
+
 std::optional<Message> BackedQueue::Pop() {
-  if (!memory_.empty()) {
-    Message m = std::move(memory_.front());
-    memory_.pop_front();
+  if (!disk_) return PopMemoryOnly();
+  if (!cache_.empty()) {
+    if (std::optional<uint64_t> seq = disk_->Skip(cache_.front().ref)) {
+      Message m = std::move(cache_.front().message);
+      cache_.pop_front();
+      m.seq = *seq;
+      return m;
+    }
+    // Memory and disk disagree about what comes next (a bug): the disk is the truth.
+    LOG_ERROR("DISKQUEUE: memory cache out of step with the disk log; reading from disk");
+    cache_.clear();
+    cache_complete_ = false;
+  }
+  for (;;) {
+    std::optional<DiskQueue::Taken> t = disk_->Take();
+    if (!t) {
+      if (disk_->Depth() == 0) cache_complete_ = true;
+      return std::nullopt;
+    }
+    std::optional<Message> m = DecodeRecord(t->data);
+    if (!m) {
+      LOG_ERROR("DISKQUEUE: dropping a record too short to be a message (", t->data.size(), " bytes)");
+      disk_->Ack(t->seq);
+      continue;
+    }
+    m->seq = t->seq;
+    if (t->handed_before && count_redelivery_) ++m->attempts;
+    if (disk_->Depth() == 0) cache_complete_ = true;
     return m;
   }
-  while (disk_ && !disk_->Empty()) {
-    auto record = disk_->Pop();
-    if (!record) break;
-    if (auto m = DecodeRecord(*record)) return m;
-    LOG_ERROR("DISKQUEUE: dropping a record too short to be a message (", record->size(), " bytes)");
-  }
-  return std::nullopt;
+}
+
+void BackedQueue::Ack(uint64_t seq) {
+  if (disk_ && seq != 0) disk_->Ack(seq);
 }
 
 void BackedQueue::Clear() {
   memory_.clear();
+  cache_.clear();
+  cache_complete_ = true;
   if (disk_) {
     std::string error;
     if (!disk_->Clear(&error)) LOG_ERROR("DISKQUEUE: clear failed: ", error);
@@ -69,29 +114,20 @@ void BackedQueue::Clear() {
 }
 
 bool BackedQueue::Close(std::string* error) {
-  bool ok = true;
-  if (disk_) {
-    // Memory holds the oldest messages, but on disk they go after what is already there;
-    // order across a restart is not promised (NSQ does the same).
-    for (auto& m : memory_) {
-      if (!disk_->Put(EncodeRecord(m), error)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) memory_.clear();
-    std::string close_error;
-    if (!disk_->Close(&close_error)) {
-      ok = false;
-      if (error) *error = close_error;
-    }
-  }
-  return ok;
+  memory_.clear();
+  cache_.clear();
+  return !disk_ || disk_->Close(error);
 }
 
 void BackedQueue::Delete() {
   memory_.clear();
+  cache_.clear();
   if (disk_) disk_->Delete();
+}
+
+void BackedQueue::Flush() {
+  std::string error;
+  if (disk_ && !disk_->Flush(&error)) LOG_ERROR("DISKQUEUE: write failed: ", error);
 }
 
 void BackedQueue::SyncIfNeeded() {
@@ -99,6 +135,10 @@ void BackedQueue::SyncIfNeeded() {
     std::string error;
     if (!disk_->Sync(&error)) LOG_ERROR("DISKQUEUE: sync failed: ", error);
   }
+}
+
+bool BackedQueue::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
+  return !disk_ || disk_->PrepareSync(jobs, error);
 }
 
 }  // namespace q

@@ -20,49 +20,65 @@ int64_t NowNs() {
 }
 }  // namespace
 
-Channel::Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk)
+Channel::Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk,
+                 std::unique_ptr<DiskQueue> deferred_log)
     : topic_(topic),
       name_(std::move(name)),
       ephemeral_(IsEphemeral(name_)),
       options_(options),
-      queue_(static_cast<size_t>(options.mem_queue_size), std::move(disk)),
-      e2e_(options.e2e_processing_latency_window_time.count()) {}
+      queue_(static_cast<size_t>(options.mem_queue_size), std::move(disk), /*count_redelivery=*/true),
+      deferred_(std::move(deferred_log), topic_->name() + ":" + name_),
+      e2e_(options.e2e_processing_latency_window_time.count()) {
+  deferred_.Load();
+}
 
 Channel::~Channel() = default;
 
-void Channel::Put(Message m) {
+bool Channel::Put(Message m, std::string* error) {
   ++message_count_;
   int64_t now = NowNs();
+  m.seq = 0;
   if (m.deliver_at > now) {
-    deferred_.Add(std::move(m));
-    return;
+    if (!deferred_.Add(std::move(m), error)) {
+      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to defer message: ", *error);
+      topic_->qd().SetDiskError(*error);
+      return false;
+    }
+    return true;
   }
-  // Fast path: nothing waiting and a consumer has room — hand it over directly. This is
-  // also NSQ's zero-capacity hand-off when --mem-queue-size=0.
-  if (!paused_ && queue_.Empty()) {
+  // Memory-only channel with nothing waiting and a consumer with room: hand it over
+  // directly (NSQ's zero-capacity hand-off when --mem-queue-size=0). A durable channel
+  // always writes the message to its log first.
+  if (!queue_.HasDisk() && !paused_ && queue_.Empty()) {
     if (Consumer* c = NextReadyClient()) {
       Deliver(c, std::move(m));
-      return;
+      return true;
     }
   }
-  Enqueue(std::move(m));
+  return Enqueue(std::move(m), error);
 }
 
-void Channel::Enqueue(Message m) {
-  std::string error;
-  switch (queue_.Put(std::move(m), &error)) {
+bool Channel::Enqueue(Message m, std::string* error) {
+  switch (queue_.Put(std::move(m), error)) {
     case BackedQueue::PutResult::kOk:
       break;
     case BackedQueue::PutResult::kDropped:
       break;  // ephemeral channel over --mem-queue-size: dropped, as NSQ does
     case BackedQueue::PutResult::kFailed:
-      // The topic accepted the message; a failed copy into one channel is only logged, as
-      // in nsqd. The daemon reports itself unhealthy until a disk write succeeds.
-      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to write message to disk: ", error);
-      topic_->qd().SetDiskError(error);
-      return;
+      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to write message to disk: ", *error);
+      // The daemon reports itself unhealthy until a disk write succeeds.
+      topic_->qd().SetDiskError(*error);
+      return false;
   }
   Pump();
+  return true;
+}
+
+// For messages that already have a record elsewhere (in flight, deferred): if the new copy
+// cannot be written the old record is kept, and the message comes back after a restart.
+void Channel::EnqueueOrLog(Message m) {
+  std::string error;
+  Enqueue(std::move(m), &error);
 }
 
 bool Channel::AddClient(Consumer* client, std::string* error) {
@@ -113,8 +129,15 @@ void Channel::Pump() {
     auto m = queue_.Pop();
     if (!m) return;
     if (m->deliver_at > NowNs()) {
-      // Read back from disk after a restart with its delay still to run.
-      deferred_.Add(std::move(*m));
+      // A DPUB the topic held (no channel yet) whose delay is still to run.
+      const uint64_t seq = m->seq;
+      std::string error;
+      if (deferred_.Add(std::move(*m), &error)) {
+        deferred_.Flush();  // on disk before the queue lets go of its record
+        queue_.Ack(seq);
+      } else {
+        LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to defer message: ", error);
+      }
       continue;
     }
     Deliver(c, std::move(*m));
@@ -125,7 +148,10 @@ void Channel::Deliver(Consumer* client, Message m) {
   if (int rate = client->sample_rate(); rate > 0) {
     // Sampling drops the message for the whole channel (nsqd does the same).
     static thread_local std::minstd_rand rng{std::random_device{}()};
-    if (static_cast<int>(rng() % 100) > rate) return;
+    if (static_cast<int>(rng() % 100) > rate) {
+      queue_.Ack(m.seq);
+      return;
+    }
   }
   ++m.attempts;
   int64_t now = NowNs();
@@ -133,6 +159,7 @@ void Channel::Deliver(Consumer* client, Message m) {
   if (!in_flight_.Add(std::move(entry))) {
     LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): message ", m.id.view(),
               " already in flight, dropping the duplicate");
+    queue_.Ack(m.seq);
     return;
   }
   client->SendMessage(m);
@@ -159,6 +186,7 @@ std::string Channel::Finish(Consumer* client, const MessageId& id) {
   auto r = in_flight_.Remove(id, client->id(), &entry);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
   client->InFlightDone();
+  queue_.Ack(entry.message.seq);
   if (!options_.e2e_processing_latency_percentiles.empty()) {
     int64_t now = NowNs();
     e2e_.Add(now, now - entry.message.timestamp);
@@ -172,13 +200,20 @@ std::string Channel::Requeue(Consumer* client, const MessageId& id, int64_t dela
   if (r != InFlightQueue::Result::kOk) return Reason(r);
   client->InFlightDone();
   ++requeue_count_;
+  const uint64_t seq = entry.message.seq;
   if (delay_ns > 0) {
     entry.message.deliver_at = NowNs() + delay_ns;
-    deferred_.Add(std::move(entry.message));
-  } else {
-    entry.message.deliver_at = 0;
-    Enqueue(std::move(entry.message));
+    std::string error;
+    if (deferred_.Add(entry.message, &error)) {
+      deferred_.Flush();  // on disk before the queue lets go of its record
+      queue_.Ack(seq);
+      return {};
+    }
+    LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to defer message, requeueing it now: ", error);
   }
+  entry.message.deliver_at = 0;
+  EnqueueOrLog(std::move(entry.message));  // same log: its next sync orders the two
+  queue_.Ack(seq);
   return {};
 }
 
@@ -198,13 +233,16 @@ void Channel::Scan(int64_t now) {
     ++timeout_count_;
     ClientInFlightDone(e.client_id);
     LOG_DEBUG("CHANNEL(", topic_->name(), ":", name_, "): message ", e.message.id.view(), " timed out");
+    const uint64_t seq = e.message.seq;
     e.message.deliver_at = 0;
-    Enqueue(std::move(e.message));
+    EnqueueOrLog(std::move(e.message));
+    queue_.Ack(seq);
   }
   auto due = deferred_.PopDue(now);
   for (auto& m : due) {
     m.deliver_at = 0;  // due: from here on an ordinary queued message
-    Enqueue(std::move(m));
+    // Its deferred record is released at the next SyncDisk, after this queue is synced.
+    EnqueueOrLog(std::move(m));
   }
   if (!expired.empty() || !due.empty()) Pump();
 }
@@ -218,7 +256,7 @@ void Channel::SetPaused(bool paused) {
 void Channel::Empty() {
   queue_.Clear();
   in_flight_.TakeAll();
-  deferred_.TakeAll();
+  deferred_.Clear();
   // Consumers' in-flight counts restart at zero; their later FINs fail harmlessly.
   for (Consumer* c : clients_) c->ResetInFlight();
   Pump();
@@ -229,7 +267,7 @@ void Channel::Delete() {
   clients.swap(clients_);
   for (Consumer* c : clients) c->DetachFromChannel();
   in_flight_.TakeAll();
-  deferred_.TakeAll();
+  deferred_.Delete();
   queue_.Delete();
 }
 
@@ -237,21 +275,37 @@ void Channel::Close() {
   std::vector<Consumer*> clients;
   clients.swap(clients_);
   for (Consumer* c : clients) c->DetachFromChannel();
-  // In-flight and deferred messages go to disk with the queue: nothing accepted is lost
-  // across a clean restart (deferred ones keep their due time in the record).
-  for (auto& e : in_flight_.TakeAll()) {
-    e.message.deliver_at = 0;
-    std::string error;
-    if (queue_.Put(std::move(e.message), &error) == BackedQueue::PutResult::kFailed)
-      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to save in-flight message: ", error);
-  }
-  for (auto& m : deferred_.TakeAll()) {
-    std::string error;
-    if (queue_.Put(std::move(m), &error) == BackedQueue::PutResult::kFailed)
-      LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): failed to save deferred message: ", error);
-  }
+  // In-flight messages are still in the queue's log above its floor, deferred ones in the
+  // deferred log: after the restart they are delivered again, or when due.
+  in_flight_.TakeAll();
+  deferred_.Flush();
   std::string error;
   if (!queue_.Close(&error)) LOG_ERROR("CHANNEL(", topic_->name(), ":", name_, "): close failed: ", error);
+  deferred_.Close();
+}
+
+void Channel::SyncDisk() {
+  // 1. Deferred records made by REQ-with-delay are durable before 2. the queue's floor
+  // moves past their old records; 3. released deferred messages get their tombstones only
+  // once the queue holding them is durable.
+  deferred_.SyncIfNeeded();
+  queue_.SyncIfNeeded();
+  deferred_.CommitReleases();
+}
+
+void Channel::Flush() {
+  queue_.Flush();
+  deferred_.Flush();
+}
+
+bool Channel::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
+  bool ok = queue_.PrepareSync(jobs, error);
+  std::string deferred_error;
+  if (!deferred_.PrepareSync(jobs, &deferred_error) && ok) {
+    *error = deferred_error;
+    ok = false;
+  }
+  return ok;
 }
 
 ChannelStats Channel::Stats(bool include_clients) {
@@ -266,7 +320,7 @@ ChannelStats Channel::Stats(bool include_clients) {
   s.timeout_count = timeout_count_;
   s.client_count = static_cast<int64_t>(clients_.size());
   s.paused = paused_;
-  s.corrupt_records = queue_.corrupt_records();
+  s.corrupt_records = queue_.corrupt_records() + deferred_.corrupt_records();
   if (!options_.e2e_processing_latency_percentiles.empty())
     s.e2e.percentiles = e2e_.Quantiles(NowNs(), options_.e2e_processing_latency_percentiles, &s.e2e.count);
   if (include_clients)

@@ -1,6 +1,9 @@
 // A channel: one copy of every message of its topic, shared by the consumers SUBscribed
-// to it, who compete for its messages. Holds the queue (memory + disk), the in-flight table
-// and the deferred queue, and pushes messages to consumers within their RDY counts.
+// to it, who compete for its messages. Holds the queue (a disk log with a memory cache), the
+// in-flight table and the deferred store, and pushes messages to consumers within their RDY
+// counts. A durable channel's message stays in its queue's log until FIN (or until it has
+// been copied on, by REQ or timeout, to the queue's end or the deferred log), so messages in
+// flight at a crash are delivered again.
 //
 // Thread-safety: everything runs on the owning topic's shard thread. Owned by its Topic;
 // consumers hold a raw pointer that Delete() clears before the channel goes away.
@@ -13,7 +16,7 @@
 #include "common/message.h"
 #include "qd/backed_queue.h"
 #include "qd/consumer.h"
-#include "qd/deferred_queue.h"
+#include "qd/deferred_store.h"
 #include "qd/in_flight_queue.h"
 #include "qd/latency_window.h"
 #include "qd/stats.h"
@@ -25,7 +28,9 @@ struct Options;
 
 class Channel {
  public:
-  Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk);
+  // disk and deferred_log are null for ephemeral channels.
+  Channel(Topic* topic, std::string name, const Options& options, std::unique_ptr<DiskQueue> disk,
+          std::unique_ptr<DiskQueue> deferred_log);
   ~Channel();
 
   const std::string& name() const { return name_; }
@@ -34,8 +39,8 @@ class Channel {
   Topic* topic() const { return topic_; }
 
   // A copy from the topic's fan-out. Counts it, holds it back if deferred, else queues it
-  // and delivers what consumers have room for.
-  void Put(Message m);
+  // and delivers what consumers have room for. False (*error) if it could not be stored.
+  bool Put(Message m, std::string* error);
 
   // Consumers. AddClient fails (false, *error) past --max-channel-consumers.
   bool AddClient(Consumer* client, std::string* error);
@@ -60,7 +65,12 @@ class Channel {
   void Delete();
   // Clean shutdown: in-flight and deferred messages go back to the queue, the queue to disk.
   void Close();
-  void SyncDisk() { queue_.SyncIfNeeded(); }
+  // Periodic sync (--sync-timeout): fsyncs and saves read positions, in the order that keeps
+  // every message somewhere on disk while it moves between the queue and the deferred log.
+  void SyncDisk();
+  // Writes buffered records out without fsync (they then survive the process dying).
+  void Flush();
+  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error);
 
   // Not const: computing e2e quantiles drops samples that left the window.
   ChannelStats Stats(bool include_clients);
@@ -68,7 +78,8 @@ class Channel {
  private:
   Consumer* NextReadyClient();
   void Deliver(Consumer* client, Message m);
-  void Enqueue(Message m);
+  bool Enqueue(Message m, std::string* error);
+  void EnqueueOrLog(Message m);
   Consumer* FindClient(uint64_t id) const;
   void ClientInFlightDone(uint64_t client_id);
 
@@ -79,7 +90,7 @@ class Channel {
   bool paused_ = false;
   BackedQueue queue_;
   InFlightQueue in_flight_;
-  DeferredQueue deferred_;
+  DeferredStore deferred_;
   std::vector<Consumer*> clients_;
   size_t next_client_ = 0;
   int64_t message_count_ = 0, requeue_count_ = 0, timeout_count_ = 0;

@@ -277,13 +277,7 @@ struct DiskQueue::Impl {
     return outstanding.empty() ? read_seg : outstanding.begin()->second.seg;
   }
   void DeleteSegmentsBelowFloor(uint64_t floor_seg);
-  // Once the floor has left a segment, persists it and deletes the segment, so disk use
-  // follows the consumers (one meta write per segment).
-  void ReleaseSegmentsBelowFloor() {
-    if (FloorSeg() <= oldest_seg) return;
-    std::string error;
-    if (!Sync(&error)) LOG_ERROR("DISKQUEUE(", options.name, "): sync failed, keeping old segments for now: ", error);
-  }
+
   bool PrepareSync(std::vector<SyncJob>* jobs, std::string* error);
   bool CountOp(std::string* error);
 
@@ -825,7 +819,6 @@ std::optional<DiskQueue::Taken> DiskQueue::Impl::Take() {
     depth = std::max<int64_t>(0, depth - 1);
     dirty = true;
     AdvanceIfSegmentDone();
-    ReleaseSegmentsBelowFloor();
     // Only puts count towards --sync-every. The read position is saved by the owner's
     // --sync-timeout sync (dirty is set): a crash may replay up to that much of what was
     // read (at-least-once), and a reader draining a backlog is not held to one meta
@@ -861,7 +854,6 @@ void DiskQueue::Impl::SkipCorruption() {
   read_off = next;
   dirty = true;
   AdvanceIfSegmentDone();
-  ReleaseSegmentsBelowFloor();
 }
 
 void DiskQueue::Impl::AdvanceReadSegment() {
@@ -891,7 +883,6 @@ std::optional<uint64_t> DiskQueue::Impl::Skip(const RecordRef& ref) {
   depth = std::max<int64_t>(0, depth - 1);
   dirty = true;
   AdvanceIfSegmentDone();
-  ReleaseSegmentsBelowFloor();
   return seq;
 }
 
@@ -900,10 +891,9 @@ void DiskQueue::Impl::Ack(uint64_t seq) {
   if (it == outstanding.end()) return;
   const bool floor_moves = it == outstanding.begin();
   outstanding.erase(it);
-  if (floor_moves) {
-    dirty = true;
-    ReleaseSegmentsBelowFloor();
-  }
+  // Persisted (and segments below it deleted) by the owner's next Sync, which it orders
+  // after syncing wherever the record was copied to.
+  if (floor_moves) dirty = true;
 }
 
 std::optional<std::string> DiskQueue::Impl::ReadAt(const RecordRef& ref) {
@@ -1070,6 +1060,10 @@ int64_t DiskQueue::Depth() const {
 }
 
 bool DiskQueue::Sync(std::string* error) { return impl_->Sync(error); }
+bool DiskQueue::Flush(std::string* error) {
+  if (impl_->closed) return true;
+  return impl_->Flush(error);
+}
 bool DiskQueue::NeedsSync() const {
   const Impl& i = *impl_;
   return !i.closed && (i.dirty || i.write_unsynced || !i.buffer.empty() || i.ops_since_sync > 0);

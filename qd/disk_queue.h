@@ -93,8 +93,11 @@ class DiskQueue {
   // fsyncs written data and persists the read position. Called every --sync-every puts
   // (internally) and by the owner every --sync-timeout while NeedsSync(); pops only mark the
   // queue as needing a sync.
+  // Also deletes segments that a floor on disk has passed.
   bool Sync(std::string* error);
   bool NeedsSync() const;
+  // Writes buffered records to the file (no fsync): they then survive the process dying.
+  bool Flush(std::string* error);
   // Group commit: writes out buffered records and adds the fdatasync work the records put
   // so far need to *jobs (for a sync thread). False if writing failed.
   bool PrepareSync(std::vector<SyncJob>* jobs, std::string* error);

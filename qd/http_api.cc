@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <future>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -130,12 +131,31 @@ class Api {
       Error(res, 503, "EXITING");
       return false;
     }
+    // With --sync-every=1 the answer waits for the shard's group commit to fsync the records.
+    auto durable = std::make_shared<std::promise<std::pair<bool, std::string>>>();
     auto result = RunSync(topic->shard(), [&] {
       std::string error;
-      return topic->Publish(std::move(bodies), deliver_at, &error);
+      bool ok = topic->Publish(std::move(bodies), deliver_at, &error);
+      if (ok && topic->durable_publish()) {
+        topic->AwaitDurable([durable](bool synced, const std::string& e) { durable->set_value({synced, e}); });
+      } else {
+        durable->set_value({ok, error});
+      }
+      return true;
     });
-    if (!result || !*result) {
+    if (!result) {
       Error(res, 503, "EXITING");
+      return false;
+    }
+    auto future = durable->get_future();
+    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      Error(res, 500, "PUB_FAILED: timed out waiting for the disk");
+      return false;
+    }
+    auto [ok, error] = future.get();
+    if (!ok) {
+      // A write or fsync failed (disk full, I/O error): nothing is acknowledged.
+      Error(res, error == "exiting" ? 503 : 500, error == "exiting" ? "EXITING" : "PUB_FAILED: " + error);
       return false;
     }
     TextOk(res, "OK");

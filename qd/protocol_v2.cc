@@ -377,6 +377,19 @@ ProtocolV2::Outcome ProtocolV2::FinishSub(ClientV2& c) {
   return Ok();
 }
 
+namespace {
+// co_await on the topic's shard: resumes once the shard's group commit has fsynced
+// everything written before, with (ok, error).
+auto AwaitDurable(Topic& topic) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::pair<bool, std::string>)>(
+      [&topic](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        topic.AwaitDurable([h](bool ok, const std::string& error) { (*h)(std::make_pair(ok, error)); });
+      },
+      asio::use_awaitable);
+}
+}  // namespace
+
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Publish(ClientV2& c, const std::string& topic_name,
                                                          std::vector<Body> bodies, int64_t deliver_at,
                                                          const char* failed_code) {
@@ -387,17 +400,23 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Publish(ClientV2& c, const std:
   size_t n = bodies.size();
   bool ok = false;
   std::string error;
-  if (topic->shard().InThread()) {
+  if (topic->shard().InThread() && !topic->durable_publish()) {
     ok = topic->Publish(std::move(bodies), deliver_at, &error);
   } else {
-    // g++ 12 mishandles temporaries and structured bindings around co_await: the work is
-    // a named local and the result a plain variable.
-    auto work = [topic, moved = std::move(bodies), deliver_at]() mutable {
+    // With --sync-every=1 the OK waits until the records are fsynced: on the topic's shard
+    // the publish joins the next group commit.
+    auto work = [topic, moved = std::move(bodies), deliver_at]() mutable -> asio::awaitable<std::pair<bool, std::string>> {
       std::string err;
       bool published = topic->Publish(std::move(moved), deliver_at, &err);
-      return std::make_pair(published, std::move(err));
+      if (published && topic->durable_publish()) {
+        std::pair<bool, std::string> synced = co_await AwaitDurable(*topic);
+        co_return synced;
+      }
+      co_return std::make_pair(published, std::move(err));
     };
-    std::pair<bool, std::string> result = co_await RunOn(topic->shard(), std::move(work));
+    // g++ 12 mishandles temporaries and structured bindings around co_await: the work is
+    // a named local and the result a plain variable.
+    std::pair<bool, std::string> result = co_await asio::co_spawn(topic->shard().io(), std::move(work), asio::use_awaitable);
     ok = result.first;
     error = std::move(result.second);
   }

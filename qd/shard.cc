@@ -1,8 +1,10 @@
 #include "qd/shard.h"
 
+#include "qd/group_commit.h"
+
 namespace q {
 
-Shard::Shard(int index) : index_(index) {}
+Shard::Shard(int index) : index_(index), commit_(std::make_unique<GroupCommit>(io_)) {}
 
 Shard::~Shard() { Stop(); }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <future>
 #include <optional>
 #include <thread>
@@ -18,6 +19,7 @@ namespace q {
 
 class Topic;
 class ClientV2;
+class GroupCommit;
 
 class Shard {
  public:
@@ -32,6 +34,9 @@ class Shard {
   // Stops the loop and joins the thread; work still queued is dropped.
   void Stop();
 
+  // Group commit of this shard's disk writes (used on its thread).
+  GroupCommit& commit() { return *commit_; }
+
   // State owned by this shard (touched only on its thread).
   std::unordered_set<Topic*> topics;
   std::unordered_map<uint64_t, ClientV2*> clients;
@@ -39,6 +44,7 @@ class Shard {
  private:
   int index_;
   asio::io_context io_;
+  std::unique_ptr<GroupCommit> commit_;  // after io_: its sync thread posts results there
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/qd.h"
+#include "qd/group_commit.h"
 #include "qd/shard.h"
 
 namespace q {
@@ -19,16 +20,25 @@ int64_t NowNs() {
 // stall the other topics and connections of the shard.
 constexpr int kDrainBatch = 512;
 
-std::unique_ptr<DiskQueue> OpenDiskQueue(const Options& o, const std::string& name, std::string* error) {
+}  // namespace
+
+std::unique_ptr<DiskQueue> Topic::OpenDiskQueue(const std::string& name, std::string* error) {
+  const Options& o = qd_->options();
   DiskQueue::Options dq;
   dq.dir = o.data_path;
   dq.name = name;
   dq.max_bytes_per_file = static_cast<uint64_t>(o.max_bytes_per_file);
   dq.max_record_size = static_cast<uint32_t>(o.max_msg_size + 64);
   dq.sync_every = o.sync_every;
+  // Every --sync-every puts the shard's group commit fsyncs in the background.
+  dq.on_sync_due = [weak = weak_from_this(), shard = shard_] {
+    if (auto self = weak.lock()) {
+      shard->commit().MarkDirty(self);
+      shard->commit().Kick();
+    }
+  };
   return DiskQueue::Open(dq, error);
 }
-}  // namespace
 
 Topic::Topic(Qd* qd, Shard* shard, std::string name)
     : qd_(qd), shard_(shard), name_(std::move(name)), ephemeral_(IsEphemeral(name_)), guids_(qd->node_id()) {}
@@ -40,13 +50,14 @@ void Topic::Init() {
   std::unique_ptr<DiskQueue> disk;
   if (!ephemeral_) {
     std::string error;
-    disk = OpenDiskQueue(qd_->options(), name_, &error);
+    disk = OpenDiskQueue(name_, &error);
     if (!disk) {
       LOG_ERROR("TOPIC(", name_, "): cannot open disk queue: ", error);
       qd_->SetDiskError(error);
     }
   }
-  backlog_ = std::make_unique<BackedQueue>(static_cast<size_t>(qd_->options().mem_queue_size), std::move(disk));
+  backlog_ = std::make_unique<BackedQueue>(static_cast<size_t>(qd_->options().mem_queue_size), std::move(disk),
+                                           /*count_redelivery=*/false);
   shard_->topics.insert(this);
   LOG_INFO("TOPIC(", name_, "): created");
 }
@@ -76,18 +87,35 @@ bool Topic::Publish(std::vector<Body> bodies, int64_t deliver_at, std::string* e
         qd_->SetDiskError(*error);
         return false;
       }
-    } else {
-      FanOut(m);
+    } else if (!FanOut(m, error)) {
+      return false;  // logged and reported by the channel
     }
     ++message_count_;
   }
-  if (hold) qd_->ClearDiskError();
+  qd_->ClearDiskError();
   if (hold) ScheduleDrain();
   return true;
 }
 
-void Topic::FanOut(const Message& m) {
-  for (auto& [name, channel] : channels_) channel->Put(m);
+bool Topic::durable_publish() const { return !ephemeral_ && qd_->options().sync_every <= 1; }
+
+void Topic::AwaitDurable(std::function<void(bool ok, const std::string& error)> done) {
+  shard_->commit().MarkDirty(shared_from_this());
+  shard_->commit().Await(std::move(done));
+}
+
+// Copies to every channel. A channel that cannot store its copy fails the whole publish
+// (the others keep theirs: a retried publish is a duplicate for them, never a loss).
+bool Topic::FanOut(const Message& m, std::string* error) {
+  bool ok = true;
+  for (auto& [name, channel] : channels_) {
+    std::string channel_error;
+    if (!channel->Put(m, &channel_error) && ok) {
+      ok = false;
+      *error = channel_error;
+    }
+  }
+  return ok;
 }
 
 void Topic::ScheduleDrain() {
@@ -101,11 +129,21 @@ void Topic::ScheduleDrain() {
 
 void Topic::DrainSome() {
   if (channels_.empty() || paused_ || exiting_ || !backlog_) return;
+  std::vector<uint64_t> copied;
+  copied.reserve(kDrainBatch);
   for (int i = 0; i < kDrainBatch; ++i) {
     auto m = backlog_->Pop();
     if (!m) break;
-    FanOut(*m);
+    const uint64_t seq = m->seq;
+    std::string error;
+    // A copy that failed keeps the topic's record: the message is handed over again after
+    // a restart (a duplicate for the channels that have it).
+    if (FanOut(*m, &error)) copied.push_back(seq);
   }
+  // The channels' copies reach the files before the topic lets go of its records; the
+  // topic's floor is persisted only by a SyncDisk, which syncs the channels first.
+  for (auto& [name, channel] : channels_) channel->Flush();
+  for (uint64_t seq : copied) backlog_->Ack(seq);
   ScheduleDrain();
 }
 
@@ -114,15 +152,18 @@ Channel* Topic::GetOrCreateChannel(const std::string& name) {
   Init();
   if (auto it = channels_.find(name); it != channels_.end()) return it->second.get();
   std::unique_ptr<DiskQueue> disk;
+  std::unique_ptr<DiskQueue> deferred_log;
   if (!ephemeral_ && !IsEphemeral(name)) {
     std::string error;
-    disk = OpenDiskQueue(qd_->options(), name_ + ":" + name, &error);
-    if (!disk) {
+    disk = OpenDiskQueue(name_ + ":" + name, &error);
+    // '~' cannot appear in a channel name, so this never collides with another channel.
+    if (disk) deferred_log = OpenDiskQueue(name_ + ":" + name + "~deferred", &error);
+    if (!disk || !deferred_log) {
       LOG_ERROR("CHANNEL(", name_, ":", name, "): cannot open disk queue: ", error);
       qd_->SetDiskError(error);
     }
   }
-  auto channel = std::make_unique<Channel>(this, name, qd_->options(), std::move(disk));
+  auto channel = std::make_unique<Channel>(this, name, qd_->options(), std::move(disk), std::move(deferred_log));
   Channel* raw = channel.get();
   channels_.emplace(name, std::move(channel));
   LOG_INFO("TOPIC(", name_, "): new channel(", name, ")");
@@ -197,8 +238,21 @@ void Topic::Scan(int64_t now) {
 }
 
 void Topic::SyncDisk() {
-  if (backlog_) backlog_->SyncIfNeeded();
+  // Channels first: the topic's floor may move only past records the channels have synced.
   for (auto& [name, channel] : channels_) channel->SyncDisk();
+  if (backlog_) backlog_->SyncIfNeeded();
+}
+
+bool Topic::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
+  bool ok = !backlog_ || backlog_->PrepareSync(jobs, error);
+  for (auto& [name, channel] : channels_) {
+    std::string channel_error;
+    if (!channel->PrepareSync(jobs, &channel_error) && ok) {
+      ok = false;
+      *error = channel_error;
+    }
+  }
+  return ok;
 }
 
 TopicStats Topic::Stats(const std::string& channel_filter, bool include_clients) const {

@@ -6,6 +6,7 @@
 // thread (Init, Put, channels, stats). Shared ownership: the registry in Qd and the
 // consumers subscribed to it hold shared_ptrs; exiting() tells them it was deleted.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,11 @@ class Topic : public std::enable_shared_from_this<Topic> {
   // Publishes one or several bodies. deliver_at > now defers them (DPUB). False with
   // *error when the topic is exiting or a disk write failed (E_PUB_FAILED).
   bool Publish(std::vector<Body> bodies, int64_t deliver_at, std::string* error);
+  // Whether a publish is acknowledged only once on disk (--sync-every=1, durable topic):
+  // the caller then waits for AwaitDurable before answering.
+  bool durable_publish() const;
+  // Calls done once everything written so far is fsynced (group commit of the shard).
+  void AwaitDurable(std::function<void(bool ok, const std::string& error)> done);
 
   // Channels. GetOrCreateChannel returns nullptr if the topic is exiting.
   Channel* GetOrCreateChannel(const std::string& name);
@@ -58,10 +64,13 @@ class Topic : public std::enable_shared_from_this<Topic> {
 
   void Scan(int64_t now);
   void SyncDisk();
+  // Group commit: writes out buffers and adds the fsyncs they need to *jobs.
+  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error);
   TopicStats Stats(const std::string& channel_filter, bool include_clients) const;
 
  private:
-  void FanOut(const Message& m);
+  bool FanOut(const Message& m, std::string* error);
+  std::unique_ptr<DiskQueue> OpenDiskQueue(const std::string& name, std::string* error);
   void ScheduleDrain();
   void DrainSome();
 

@@ -185,9 +185,12 @@ TEST_F(DiskQueueTest, RollsOverAtMaxBytesAndDeletesConsumedSegments) {
   EXPECT_EQ(SegmentCount(), 5u);
   EXPECT_EQ(fs::file_size(Segment(0)), RecordOffset(2));
   ExpectPops(*q, 0, 3);
+  std::string error;
+  ASSERT_TRUE(q->Sync(&error)) << error;  // consumed segments go once the floor is on disk
   EXPECT_FALSE(fs::exists(Segment(0)));
   EXPECT_TRUE(fs::exists(Segment(1)));
   ExpectPops(*q, 3, 10);
+  ASSERT_TRUE(q->Sync(&error)) << error;
   EXPECT_EQ(q->Depth(), 0);
   EXPECT_EQ(SegmentCount(), 1u);  // the one still being written to
   EXPECT_TRUE(fs::exists(Segment(4)));
@@ -702,8 +705,11 @@ TEST_F(DiskQueueTest, SegmentsStayUntilTheFloorPassesThem) {
   auto first = q->Take();
   ASSERT_TRUE(first.has_value());
   ExpectPops(*q, 1, 5);
+  std::string error;
+  ASSERT_TRUE(q->Sync(&error)) << error;
   EXPECT_TRUE(fs::exists(Segment(0)));  // record 0 is still out
   q->Ack(first->seq);
+  ASSERT_TRUE(q->Sync(&error)) << error;
   EXPECT_FALSE(fs::exists(Segment(0)));
   EXPECT_FALSE(fs::exists(Segment(1)));
   EXPECT_TRUE(fs::exists(Segment(2)));
