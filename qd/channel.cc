@@ -128,6 +128,12 @@ void Channel::Pump() {
     if (c == nullptr) return;
     auto m = queue_.Pop();
     if (!m) return;
+    if (m->seq != 0 && deferred_.Contains(m->id)) {
+      // Requeued with a delay before a crash, and the queue's floor had not been saved
+      // yet: the deferred copy is the live one.
+      queue_.Ack(m->seq);
+      continue;
+    }
     if (m->deliver_at > NowNs()) {
       // A DPUB the topic held (no channel yet) whose delay is still to run.
       const uint64_t seq = m->seq;
