@@ -32,7 +32,15 @@ struct MessageIdHash {
     uint64_t a, b;
     std::memcpy(&a, id.bytes.data(), 8);
     std::memcpy(&b, id.bytes.data() + 8, 8);
-    return std::hash<uint64_t>()(a * 0x9E3779B97F4A7C15ull ^ b);
+    // Ids differ mostly in their last hex digits (a counter), which land in b's top bytes;
+    // a full 64-bit mix spreads them over the low bits the table's buckets use.
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ b;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<size_t>(h);
   }
 };
 

@@ -18,7 +18,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <map>
+#include <deque>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -258,9 +258,9 @@ struct DiskQueue::Impl {
     }
     if (!outstanding.empty()) {
       // Everything taken since the floor is read again after a restart.
-      m.depth += static_cast<int64_t>(next_seq - outstanding.begin()->first);
-      m.read_seg = outstanding.begin()->second.seg;
-      m.read_off = outstanding.begin()->second.off;
+      m.depth += static_cast<int64_t>(next_seq - outstanding.front().seq);
+      m.read_seg = outstanding.front().ref.seg;
+      m.read_off = outstanding.front().ref.off;
     }
     return m;
   }
@@ -274,7 +274,7 @@ struct DiskQueue::Impl {
     handed_off = m.handed_off;
   }
   uint64_t FloorSeg() const {
-    return outstanding.empty() ? read_seg : outstanding.begin()->second.seg;
+    return outstanding.empty() ? read_seg : outstanding.front().ref.seg;
   }
   void DeleteSegmentsBelowFloor(uint64_t floor_seg);
 
@@ -354,7 +354,19 @@ struct DiskQueue::Impl {
 
   // Records taken and not acknowledged: seq -> where the record starts. The first is the
   // floor. Seqs are given in read order, one per record (or skipped corrupt stretch).
-  std::map<uint64_t, RecordRef> outstanding;
+  // In seq order; the front is never acknowledged (acknowledged fronts are popped), and
+  // acknowledged entries behind it are compacted away once they are the majority.
+  struct Outstanding {
+    uint64_t seq;
+    RecordRef ref;
+    bool acked;
+  };
+  std::deque<Outstanding> outstanding;
+  size_t unacked = 0;
+  void AddOutstanding(uint64_t seq, const RecordRef& ref) {
+    outstanding.push_back(Outstanding{seq, ref, false});
+    ++unacked;
+  }
   uint64_t next_seq = 1;
   uint64_t handed_seg = 0, handed_off = kHeaderSize;  // from the meta read at Open
   uint64_t oldest_seg = 0;       // lowest segment file that may still exist
@@ -765,6 +777,7 @@ bool DiskQueue::Impl::CountOp(std::string* error) {
 // --- Reading -------------------------------------------------------------------------------
 
 DiskQueue::Impl::ReadFile DiskQueue::Impl::OpenReadFile() {
+  if (read_file.is_open() && (read_seg == write_seg || read_size_known)) return ReadFile::kOk;
   const std::string path = SegmentPath(read_seg);
   int err = read_file.is_open() ? 0 : read_file.Open(path, O_RDONLY);
   // A segment no longer written to is read up to its real size, so a different
@@ -814,7 +827,7 @@ std::optional<DiskQueue::Taken> DiskQueue::Impl::Take() {
     out.seq = next_seq++;
     out.ref = RecordRef{read_seg, read_off, size};
     out.handed_before = HandedBefore(read_seg, read_off);
-    outstanding.emplace_hint(outstanding.end(), out.seq, out.ref);
+    AddOutstanding(out.seq, out.ref);
     read_off += size;
     depth = std::max<int64_t>(0, depth - 1);
     dirty = true;
@@ -878,7 +891,7 @@ std::optional<uint64_t> DiskQueue::Impl::Skip(const RecordRef& ref) {
   while (read_seg < ref.seg && AtEndOfReadSegment()) AdvanceReadSegment();
   if (read_seg != ref.seg || read_off != ref.off || CaughtUp()) return std::nullopt;
   uint64_t seq = next_seq++;
-  outstanding.emplace_hint(outstanding.end(), seq, RecordRef{read_seg, read_off, ref.size});
+  AddOutstanding(seq, RecordRef{read_seg, read_off, ref.size});
   read_off += ref.size;
   depth = std::max<int64_t>(0, depth - 1);
   dirty = true;
@@ -887,10 +900,16 @@ std::optional<uint64_t> DiskQueue::Impl::Skip(const RecordRef& ref) {
 }
 
 void DiskQueue::Impl::Ack(uint64_t seq) {
-  auto it = outstanding.find(seq);
-  if (it == outstanding.end()) return;
+  auto it = std::lower_bound(outstanding.begin(), outstanding.end(), seq,
+                             [](const Outstanding& o, uint64_t s) { return o.seq < s; });
+  if (it == outstanding.end() || it->seq != seq || it->acked) return;
+  it->acked = true;
+  --unacked;
   const bool floor_moves = it == outstanding.begin();
-  outstanding.erase(it);
+  while (!outstanding.empty() && outstanding.front().acked) outstanding.pop_front();
+  if (outstanding.size() > 1024 && outstanding.size() > 2 * unacked) {
+    std::erase_if(outstanding, [](const Outstanding& o) { return o.acked; });
+  }
   // Persisted (and segments below it deleted) by the owner's next Sync, which it orders
   // after syncing wherever the record was copied to.
   if (floor_moves) dirty = true;
@@ -955,6 +974,7 @@ bool DiskQueue::Impl::Clear(std::string* error) {
   buffer.clear();
   ApplyMeta(fresh);
   outstanding.clear();
+  unacked = 0;
   oldest_seg = next;
   random_file.Close();
   random_reader.Reset();
@@ -1046,7 +1066,7 @@ std::optional<DiskQueue::Taken> DiskQueue::Take() { return impl_->Take(); }
 std::optional<uint64_t> DiskQueue::Skip(const RecordRef& ref) { return impl_->Skip(ref); }
 void DiskQueue::Ack(uint64_t seq) { impl_->Ack(seq); }
 std::optional<std::string> DiskQueue::ReadAt(const RecordRef& ref) { return impl_->ReadAt(ref); }
-size_t DiskQueue::Unacked() const { return impl_->outstanding.size(); }
+size_t DiskQueue::Unacked() const { return impl_->unacked; }
 uint64_t DiskQueue::FloorSegment() const { return impl_->FloorSeg(); }
 uint64_t DiskQueue::WriteSegment() const { return impl_->write_seg; }
 bool DiskQueue::PrepareSync(std::vector<SyncJob>* jobs, std::string* error) {
