@@ -9,6 +9,26 @@
 
 namespace q::cli {
 
+namespace {
+
+// httplib's error names ("Connection", "Read") read badly alone in a one-line error.
+std::string HttpErrorText(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "connection refused or unreachable";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "read failed or timed out";
+    case httplib::Error::Write:
+      return "write failed";
+    default:
+      return httplib::to_string(e) + " error";
+  }
+}
+
+}  // namespace
+
 Status HttpCall(const std::string& method, const std::string& address, const std::string& path,
                 HttpAnswer* answer, bool want_2xx, std::chrono::milliseconds timeout) {
   std::string base = address;
@@ -23,7 +43,7 @@ Status HttpCall(const std::string& method, const std::string& address, const std
   httplib::Headers headers{{"Accept", "application/vnd.nsq; version=1.0"}};
   auto res = method == "POST" ? cli.Post(path, headers, "", "text/plain") : cli.Get(path, headers);
   if (!res) {
-    return Status::Error(method + " " + address + path + ": " + httplib::to_string(res.error()));
+    return Status::Error(method + " " + address + path + ": " + HttpErrorText(res.error()));
   }
   answer->status = res->status;
   answer->body = res->body;

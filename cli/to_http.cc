@@ -106,7 +106,7 @@ int RunToHttp(ToHttpOptions o) {
     if (!res || res->status < 200 || res->status > 299) {
       std::fprintf(stderr, "qctl to-http: %s%s: %s\n", url.base.c_str(), url.path.c_str(),
                    res ? ("HTTP " + std::to_string(res->status)).c_str()
-                       : httplib::to_string(res.error()).c_str());
+                       : (httplib::to_string(res.error()) + " error").c_str());
       return false;
     }
     if (++sent == o.count) done = true;

@@ -75,7 +75,8 @@ struct Consumer::Impl {
   std::vector<std::string> lookupds;     // polled round-robin
   size_t next_lookupd = 0;
   Clock::time_point next_lookup = Clock::time_point::max();
-  bool lookup_now = false;               // a connection closed: ask lookupd at once
+  bool lookup_now = false;               // a connection closed: ask lookupd soon
+  Clock::time_point last_lookup{};
 
   // Backoff, guarded by mu.
   ConsumerBackoff backoff;
@@ -351,14 +352,22 @@ struct Consumer::Impl {
     }
   }
 
+  // When the next lookupd round is due: the poll interval, or soon after a connection closed —
+  // but not sooner than reconnect_backoff_min after the last round, so a qd that accepts and
+  // drops connections at once does not make the consumer spin. Requires mu.
+  Clock::time_point LookupDue() const {
+    if (!lookup_now) return next_lookup;
+    return std::min(next_lookup, last_lookup + options.reconnect_backoff_min);
+  }
+
   void ManagerLoop() {
     auto next_rotate = Clock::now() + options.rdy_rotate_interval;
     std::unique_lock lock(mu);
     while (!stopping) {
-      auto until = std::min(next_rotate, next_lookup);
+      auto until = std::min(next_rotate, LookupDue());
       for (auto& [addr, r] : redials) until = std::min(until, r.at);
       if (auto resume = backoff.resume_at()) until = std::min(until, *resume);
-      if (!lookup_now) cv.wait_until(lock, until);
+      cv.wait_until(lock, until);
       if (stopping) break;
       lock.unlock();
       JoinFinished();
@@ -370,8 +379,9 @@ struct Consumer::Impl {
         Rebalance();
         lock.lock();
       }
-      if (!lookupds.empty() && (lookup_now || now >= next_lookup)) {
+      if (!lookupds.empty() && now >= LookupDue()) {
         lookup_now = false;
+        last_lookup = now;
         if (now >= next_lookup) next_lookup = now + options.lookupd_poll_interval;
         std::string lookupd = lookupds[next_lookupd++ % lookupds.size()];
         lock.unlock();
@@ -379,7 +389,6 @@ struct Consumer::Impl {
         lock.lock();
         continue;  // time has passed; recompute
       }
-      lookup_now = false;
       if (now >= next_rotate) {
         next_rotate = now + options.rdy_rotate_interval;
         if (static_cast<int>(conns.size()) > options.max_in_flight &&

@@ -8,6 +8,26 @@
 
 namespace q {
 
+namespace {
+
+// httplib's error names ("Connection", "Read") read badly alone in a one-line error.
+std::string HttpErrorText(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "connection refused or unreachable";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "read failed or timed out";
+    case httplib::Error::Write:
+      return "write failed";
+    default:
+      return httplib::to_string(e) + " error";
+  }
+}
+
+}  // namespace
+
 bool ParseLookupProducers(std::string_view body, std::vector<std::string>* producers,
                           std::string* error) {
   producers->clear();
@@ -44,7 +64,7 @@ Status QueryLookupd(const std::string& http_address, const std::string& topic,
   httplib::Params params{{"topic", topic}};
   auto res = cli.Get("/lookup", params, httplib::Headers{{"Accept", "application/vnd.nsq; version=1.0"}});
   if (!res) {
-    return Status::Error("lookupd " + http_address + ": " + httplib::to_string(res.error()));
+    return Status::Error("lookupd " + http_address + ": " + HttpErrorText(res.error()));
   }
   if (res->status == 404) return Status::Ok();
   if (res->status != 200) {
