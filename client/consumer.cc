@@ -153,12 +153,16 @@ struct Consumer::Impl {
       for (auto& [addr, cc] : conns) live.push_back(cc);
       rdy = RdyFor(live);
     }
-    for (size_t i = 0; i < live.size(); ++i) {
-      if (live[i]->rdy == rdy[i]) continue;
-      live[i]->rdy = rdy[i];
-      std::string out;
-      command::AppendRdy(out, rdy[i]);
-      live[i]->conn->Write(out);
+    // Decreases first, then increases: qd never sees a sum above max_in_flight, even while
+    // RDY 1 moves from one connection to another.
+    for (bool raising : {false, true}) {
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (live[i]->rdy == rdy[i] || (rdy[i] > live[i]->rdy) != raising) continue;
+        live[i]->rdy = rdy[i];
+        std::string out;
+        command::AppendRdy(out, rdy[i]);
+        live[i]->conn->Write(out);
+      }
     }
   }
 
