@@ -325,6 +325,10 @@ TEST_F(QctlLookupdTest, StatTailAndAdminFindQdThroughLookupd) {
   CommandResult stat = RunQctl("stat --topic lt --count 1" + l);
   ASSERT_EQ(stat.exit_code, 0) << stat.output;
   EXPECT_NE(stat.output.find("\nviewer "), std::string::npos) << stat.output;
+  // No qd has "fresh" yet: topic create goes to every node lookupd knows.
+  CommandResult fresh = RunQctl("topic create --topic fresh" + l);
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_EQ(fresh.output, "create fresh: done on 127.0.0.1:" + std::to_string(qd.http_port()) + "\n");
   CommandResult unknown = RunQctl("stat --topic nope --count 1" + l);
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.output, "qctl stat: no qd has topic \"nope\"\n");
