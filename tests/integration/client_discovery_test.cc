@@ -157,6 +157,8 @@ TEST_F(BackoffTest, FailuresPauseAllRdyThenProbeWithOneAndSuccessesRestoreIt) {
     auto s = consumer.stats();
     return s.backoff_level == 1 && !s.backoff_paused && TotalReady(*qd_, "t", "c") == 1;
   }, 5s));
+  // The sampler must have seen the probe too before m2 ends it.
+  EXPECT_TRUE(WaitFor([&] { std::lock_guard l(seen_mu); return seen.back() == 1; }, 5s));
   ASSERT_TRUE(p.Publish("t", "m2").get().ok());
   EXPECT_TRUE(WaitFor([&] { return TotalReady(*qd_, "t", "c") == 5; }, 5s));
   EXPECT_EQ(consumer.stats().backoff_level, 0);
@@ -218,18 +220,26 @@ TEST(ReconnectTest, ProducerAndConsumerReconnectAfterQdRestart) {
 
   ASSERT_TRUE(first->Stop());
   EXPECT_TRUE(WaitFor([&] { return consumer.stats().connections == 0; }, 10s));
-  QdProcess second(QD_BINARY,
-                   {"--tcp-address=" + addr, "--http-address=127.0.0.1:0",
-                    "--data-path=" + first->data_path()},
-                   {});
-  ASSERT_TRUE(second.Start()) << second.log();
+  // The port just released may be taken by another test's port-0 bind; retry a little (as
+  // LookupdProcess does).
+  std::unique_ptr<QdProcess> second;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    second = std::make_unique<QdProcess>(
+        QD_BINARY,
+        std::vector<std::string>{"--tcp-address=" + addr, "--http-address=127.0.0.1:0",
+                                 "--data-path=" + first->data_path()},
+        std::vector<std::string>{});
+    if (second->Start()) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(second->IsRunning()) << second->log();
   // The first publish after the restart may fail on the dead connection; a later one succeeds.
   EXPECT_TRUE(WaitFor([&] { return producer.Publish("t", "after").get().ok(); }, 10s, 100ms));
   EXPECT_TRUE(WaitFor([&] { std::lock_guard l(mu); return bodies.count("after") == 1; }, 10s));
   EXPECT_EQ(consumer.stats().connections, 1);
   consumer.Stop();
   producer.Stop();
-  EXPECT_TRUE(second.Stop());
+  EXPECT_TRUE(second->Stop());
 }
 
 }  // namespace
