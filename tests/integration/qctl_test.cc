@@ -122,9 +122,14 @@ TEST_F(QctlTest, ToFileGzipAndRotateInterval) {
 TEST_F(QctlTest, ToFileRotatesByInterval) {
   Producer p(Tcp());
   ASSERT_TRUE(p.Publish("t", "first").get().ok());
-  // -n 2: the second message arrives after the 200ms interval, so it opens a new file.
+  // -n 2: the second message is published once the first is written and the 200ms interval
+  // has passed (waiting out the interval is the point), so it opens a new file.
   std::thread late([&] {
-    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(WaitFor([&] {
+      std::error_code ec;
+      return fs::file_size(fs::path(dir_) / "t", ec) == 6 && !ec;
+    }, 30s));
+    std::this_thread::sleep_for(300ms);
     EXPECT_TRUE(p.Publish("t", "second").get().ok());
   });
   CommandResult r = RunQctl("to-file --topic t -n 2 --rotate-interval 200ms --nsqd-tcp-address " +
