@@ -2,6 +2,7 @@
 // process exit code in *exit_code; errors are printed as one line "qctl <cmd>: <reason>".
 #pragma once
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 namespace q::cli {
@@ -11,6 +12,12 @@ inline constexpr const char* kDefaultQdTcpAddress = "127.0.0.1:4150";
 void AddPubCommand(CLI::App& app, int* exit_code);
 void AddTailCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
+void AddStatCommand(CLI::App& app, int* exit_code);
+void AddToFileCommand(CLI::App& app, int* exit_code);
+void AddToHttpCommand(CLI::App& app, int* exit_code);
+void AddForwardCommand(CLI::App& app, int* exit_code);
+void AddTopicCommand(CLI::App& app, int* exit_code);
+void AddChannelCommand(CLI::App& app, int* exit_code);
 
 // Prints "qctl <cmd>: <message>" to stderr and returns 1.
 int Fail(const std::string& cmd, const std::string& message);

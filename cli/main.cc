@@ -43,7 +43,7 @@ bool WaitForSignalOr(const std::function<bool()>& done) {
 }  // namespace q::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"qctl: publish, tail and benchmark qd topics (NSQ-compatible)", "qctl"};
+  CLI::App app{"qctl: publish, consume, forward, inspect and administer qd topics (NSQ-compatible)", "qctl"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(Q_VERSION));
   // Library logs (reconnects, ...) stay quiet unless asked for, so an error is one line.
@@ -60,6 +60,12 @@ int main(int argc, char** argv) {
   q::cli::AddPubCommand(app, &exit_code);
   q::cli::AddTailCommand(app, &exit_code);
   q::cli::AddBenchCommand(app, &exit_code);
+  q::cli::AddStatCommand(app, &exit_code);
+  q::cli::AddToFileCommand(app, &exit_code);
+  q::cli::AddToHttpCommand(app, &exit_code);
+  q::cli::AddForwardCommand(app, &exit_code);
+  q::cli::AddTopicCommand(app, &exit_code);
+  q::cli::AddChannelCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,11 +6,15 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "client/command.h"
 #include "client/connection.h"
+#include "client/consumer_backoff.h"
+#include "client/lookupd_query.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "q/rdy.h"
@@ -30,6 +34,7 @@ struct ConsumerCounters {
 struct ConsumerConn {
   std::shared_ptr<Connection> conn;
   ConsumerCounters* counters = nullptr;
+  std::function<void(bool success)> on_outcome;  // feeds the consumer's backoff
   int rdy = 0;               // last RDY sent; guarded by Impl::rdy_mu
   bool close_wait = false;   // CLOSE_WAIT received; guarded by Impl::mu
   bool closed = false;       // reader finished; guarded by Impl::mu
@@ -38,7 +43,12 @@ struct ConsumerConn {
 
 struct Consumer::Impl {
   Impl(std::string t, std::string c, Handler h, Options o)
-      : topic(std::move(t)), channel(std::move(c)), handler(std::move(h)), options(std::move(o)) {}
+      : topic(std::move(t)),
+        channel(std::move(c)),
+        handler(std::move(h)),
+        options(std::move(o)),
+        backoff(options.backoff_multiplier, options.max_backoff_duration),
+        random(std::random_device{}()) {}
 
   const std::string topic;
   const std::string channel;
@@ -59,6 +69,19 @@ struct Consumer::Impl {
   bool stopped = false;
   unsigned rotation = 0;
   std::thread manager;
+
+  // Discovery, guarded by mu.
+  std::set<std::string> pinned;          // ConnectToQd addresses: redialled when they drop
+  std::vector<std::string> lookupds;     // polled round-robin
+  size_t next_lookupd = 0;
+  Clock::time_point next_lookup = Clock::time_point::max();
+  bool lookup_now = false;               // a connection closed: ask lookupd soon
+  Clock::time_point last_lookup{};
+
+  // Backoff, guarded by mu.
+  ConsumerBackoff backoff;
+  std::string probe_address;             // the connection holding RDY 1 while probing
+  std::mt19937_64 random;
 
   std::mutex rdy_mu;  // serialises RDY updates so they reach each qd in order
 
@@ -101,6 +124,7 @@ struct Consumer::Impl {
     auto cc = std::make_shared<ConsumerConn>();
     cc->conn = std::move(c);
     cc->counters = &counters;
+    cc->on_outcome = [this](bool success) { OnOutcome(success); };
     *out = cc;
     return Status::Ok();
   }
@@ -122,24 +146,97 @@ struct Consumer::Impl {
   void Rebalance() {
     std::lock_guard rdy_lock(rdy_mu);
     std::vector<std::shared_ptr<ConsumerConn>> live;
-    unsigned rot;
+    std::vector<int> rdy;
     {
       std::lock_guard lock(mu);
       if (stopping) return;
       for (auto& [addr, cc] : conns) live.push_back(cc);
-      rot = rotation;
+      rdy = RdyFor(live);
+    }
+    // Decreases first, then increases: qd never sees a sum above max_in_flight, even while
+    // RDY 1 moves from one connection to another.
+    for (bool raising : {false, true}) {
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (live[i]->rdy == rdy[i] || (rdy[i] > live[i]->rdy) != raising) continue;
+        live[i]->rdy = rdy[i];
+        std::string out;
+        command::AppendRdy(out, rdy[i]);
+        live[i]->conn->Write(out);
+      }
+    }
+  }
+
+  // The RDY each of live (in conns order) should have now. Requires mu.
+  std::vector<int> RdyFor(const std::vector<std::shared_ptr<ConsumerConn>>& live) {
+    std::vector<int> rdy(live.size(), 0);
+    switch (backoff.mode()) {
+      case ConsumerBackoff::Mode::kPaused:
+        return rdy;
+      case ConsumerBackoff::Mode::kProbing: {
+        if (live.empty()) return rdy;
+        size_t probe = live.size();
+        for (size_t i = 0; i < live.size(); ++i) {
+          if (live[i]->conn->address() == probe_address) probe = i;
+        }
+        if (probe == live.size()) {
+          probe = std::uniform_int_distribution<size_t>(0, live.size() - 1)(random);
+          probe_address = live[probe]->conn->address();
+        }
+        rdy[probe] = 1;
+        return rdy;
+      }
+      case ConsumerBackoff::Mode::kNormal:
+        break;
     }
     int max_rdy = 2500;
     for (auto& cc : live) max_rdy = std::min(max_rdy, cc->conn->max_rdy_count());
-    std::vector<int> rdy = DistributeRdy(options.max_in_flight, static_cast<int>(live.size()),
-                                         max_rdy, rot);
-    for (size_t i = 0; i < live.size(); ++i) {
-      if (live[i]->rdy == rdy[i]) continue;
-      live[i]->rdy = rdy[i];
-      std::string out;
-      command::AppendRdy(out, rdy[i]);
-      live[i]->conn->Write(out);
+    return DistributeRdy(options.max_in_flight, static_cast<int>(live.size()), max_rdy, rotation);
+  }
+
+  void OnOutcome(bool success) {
+    bool changed;
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+      double r = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+      changed = backoff.OnOutcome(success, Clock::now(), r);
+      if (changed) {
+        if (backoff.mode() == ConsumerBackoff::Mode::kPaused) {
+          LOG_WARN("CONSUMER(", topic, "/", channel, "): backing off (level ", backoff.level(),
+                   ")");
+        } else if (backoff.mode() == ConsumerBackoff::Mode::kNormal) {
+          LOG_INFO("CONSUMER(", topic, "/", channel, "): backoff complete");
+        }
+        cv.notify_all();  // the manager ends the pause
+      }
     }
+    if (changed) Rebalance();
+  }
+
+  // Asks the next lookupd for the topic's producers and connects to the new ones. Called
+  // without mu held.
+  Status Lookup(const std::string& lookupd) {
+    std::vector<std::string> producers;
+    Status s = QueryLookupd(lookupd, topic, options.dial_timeout, &producers);
+    if (!s.ok()) {
+      LOG_WARN("CONSUMER(", topic, "/", channel, "): ", s.message());
+      return s;
+    }
+    for (const auto& address : producers) {
+      {
+        std::lock_guard lock(mu);
+        if (stopping) break;
+        if (conns.count(address) != 0 || redials.count(address) != 0) continue;
+      }
+      std::shared_ptr<ConsumerConn> cc;
+      Status d = Dial(address, &cc);
+      if (!d.ok()) {
+        LOG_WARN("CONSUMER(", topic, "/", channel, "): ", d.message());
+        continue;
+      }
+      if (!Add(address, cc)) cc->conn->Shutdown();
+    }
+    return Status::Ok();
   }
 
   void ReadLoop(std::shared_ptr<ConsumerConn> cc) {
@@ -187,8 +284,12 @@ struct Consumer::Impl {
         conns.erase(it);
         finished_conns.push_back(cc);
         if (!stopping) {
-          redials[c.address()] = Redial{Clock::now() + options.reconnect_backoff_min,
-                                        options.reconnect_backoff_min};
+          if (pinned.count(c.address()) != 0) {
+            redials[c.address()] = Redial{Clock::now() + options.reconnect_backoff_min,
+                                          options.reconnect_backoff_min};
+          } else {
+            lookup_now = true;  // discovered: comes back only if lookupd still lists it
+          }
           redial = true;
         }
       }
@@ -255,21 +356,47 @@ struct Consumer::Impl {
     }
   }
 
+  // When the next lookupd round is due: the poll interval, or soon after a connection closed —
+  // but not sooner than reconnect_backoff_min after the last round, so a qd that accepts and
+  // drops connections at once does not make the consumer spin. Requires mu.
+  Clock::time_point LookupDue() const {
+    if (!lookup_now) return next_lookup;
+    return std::min(next_lookup, last_lookup + options.reconnect_backoff_min);
+  }
+
   void ManagerLoop() {
     auto next_rotate = Clock::now() + options.rdy_rotate_interval;
     std::unique_lock lock(mu);
     while (!stopping) {
-      auto until = next_rotate;
+      auto until = std::min(next_rotate, LookupDue());
       for (auto& [addr, r] : redials) until = std::min(until, r.at);
+      if (auto resume = backoff.resume_at()) until = std::min(until, *resume);
       cv.wait_until(lock, until);
       if (stopping) break;
       lock.unlock();
       JoinFinished();
       lock.lock();
       auto now = Clock::now();
+      if (backoff.Resume(now)) {
+        probe_address.clear();  // a new random connection probes
+        lock.unlock();
+        Rebalance();
+        lock.lock();
+      }
+      if (!lookupds.empty() && now >= LookupDue()) {
+        lookup_now = false;
+        last_lookup = now;
+        if (now >= next_lookup) next_lookup = now + options.lookupd_poll_interval;
+        std::string lookupd = lookupds[next_lookupd++ % lookupds.size()];
+        lock.unlock();
+        Lookup(lookupd);
+        lock.lock();
+        continue;  // time has passed; recompute
+      }
       if (now >= next_rotate) {
         next_rotate = now + options.rdy_rotate_interval;
-        if (static_cast<int>(conns.size()) > options.max_in_flight) {
+        if (static_cast<int>(conns.size()) > options.max_in_flight &&
+            backoff.mode() == ConsumerBackoff::Mode::kNormal) {
           ++rotation;
           lock.unlock();
           Rebalance();
@@ -354,24 +481,29 @@ namespace {
 ConsumerConn& ConnOf(const std::shared_ptr<void>& p) { return *static_cast<ConsumerConn*>(p.get()); }
 }  // namespace
 
-void Delivery::Finish() {
+void Delivery::Answer(bool success, bool fin, std::chrono::milliseconds delay, bool backoff) {
   if (responded_) return;
   responded_ = true;
   ConsumerConn& cc = ConnOf(conn_);
+  // Like go-nsq, RDY changes go out before the REQ: qd must not redeliver a requeued message
+  // at the old RDY before the pause takes effect.
+  if (backoff && cc.on_outcome) cc.on_outcome(success);
   std::string out;
-  command::AppendFin(out, id_);
+  if (fin) {
+    command::AppendFin(out, id_);
+  } else {
+    command::AppendReq(out, id_, std::max<int64_t>(0, delay.count()));
+  }
   cc.conn->Write(out);
-  cc.counters->finished.fetch_add(1, std::memory_order_relaxed);
+  (fin ? cc.counters->finished : cc.counters->requeued).fetch_add(1, std::memory_order_relaxed);
 }
 
-void Delivery::Requeue(std::chrono::milliseconds delay) {
-  if (responded_) return;
-  responded_ = true;
-  ConsumerConn& cc = ConnOf(conn_);
-  std::string out;
-  command::AppendReq(out, id_, std::max<int64_t>(0, delay.count()));
-  cc.conn->Write(out);
-  cc.counters->requeued.fetch_add(1, std::memory_order_relaxed);
+void Delivery::Finish() { Answer(true, true, {}, true); }
+
+void Delivery::Requeue(std::chrono::milliseconds delay) { Answer(false, false, delay, true); }
+
+void Delivery::RequeueWithoutBackoff(std::chrono::milliseconds delay) {
+  Answer(false, false, delay, false);
 }
 
 void Delivery::Touch() {
@@ -403,11 +535,38 @@ Status Consumer::ConnectToQd(const std::string& address) {
   std::shared_ptr<ConsumerConn> cc;
   Status s = impl_->Dial(address, &cc);
   if (!s.ok()) return s;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->pinned.insert(address);
+  }
   if (!impl_->Add(address, cc)) {
     cc->conn->Shutdown();
     return Status::Error("consumer stopped or already connected to " + address);
   }
   return Status::Ok();
+}
+
+Status Consumer::ConnectToLookupd(const std::string& http_address) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::Error("consumer stopped");
+    if (std::find(impl_->lookupds.begin(), impl_->lookupds.end(), http_address) !=
+        impl_->lookupds.end()) {
+      return Status::Error("already using lookupd " + http_address);
+    }
+    impl_->lookupds.push_back(http_address);
+    if (impl_->lookupds.size() == 1) {
+      // go-nsq spreads its consumers' polls: the first tick comes after interval × (1 + jitter).
+      double jitter = std::uniform_real_distribution<double>(
+          0.0, std::max(0.0, impl_->options.lookupd_poll_jitter))(impl_->random);
+      auto interval = impl_->options.lookupd_poll_interval;
+      impl_->next_lookup =
+          Clock::now() + interval +
+          std::chrono::duration_cast<std::chrono::milliseconds>(interval * jitter);
+      impl_->cv.notify_all();
+    }
+  }
+  return impl_->Lookup(http_address);
 }
 
 void Consumer::Stop() { impl_->Stop(); }
@@ -419,6 +578,8 @@ Consumer::Stats Consumer::stats() const {
   s.requeued = impl_->counters.requeued.load();
   std::lock_guard lock(impl_->mu);
   s.connections = static_cast<int>(impl_->conns.size());
+  s.backoff_level = impl_->backoff.level();
+  s.backoff_paused = impl_->backoff.mode() == ConsumerBackoff::Mode::kPaused;
   return s;
 }
 

@@ -1,8 +1,10 @@
 // Prints the messages of topic "example" (channel "printer") until 10 have arrived.
-// Usage: example_consumer [host:port]
+// Usage: example_consumer [qd-host:port]      (default 127.0.0.1:4150)
+//        example_consumer --lookupd host:port  (discover qd through qlookupd's HTTP API)
 #include <atomic>
 #include <iostream>
 #include <latch>
+#include <string>
 
 #include "q/consumer.h"
 
@@ -17,7 +19,9 @@ int main(int argc, char** argv) {
     if (seen.fetch_add(1) < 10) ten.count_down();
     return true;  // FIN; false would REQ it
   }, options);
-  q::Status s = consumer.ConnectToQd(argc > 1 ? argv[1] : "127.0.0.1:4150");
+  q::Status s = argc > 2 && std::string(argv[1]) == "--lookupd"
+                    ? consumer.ConnectToLookupd(argv[2])
+                    : consumer.ConnectToQd(argc > 1 ? argv[1] : "127.0.0.1:4150");
   if (!s.ok()) {
     std::cerr << s.message() << "\n";
     return 1;

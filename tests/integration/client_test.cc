@@ -11,6 +11,7 @@
 
 #include "q/consumer.h"
 #include "q/producer.h"
+#include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
 
 namespace q::test {
@@ -32,33 +33,6 @@ struct Received {
     return bodies.size();
   }
 };
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a shell command (bounded by `timeout 60`), stdin from a temp file holding `input`.
-CommandResult RunQctl(const std::string& args, const std::string& input = "") {
-  char path[] = "/tmp/qctl_in_XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  if (!input.empty()) {
-    EXPECT_EQ(write(fd, input.data(), input.size()), ssize_t(input.size()));
-  }
-  close(fd);
-  std::string cmd = std::string("timeout 60 ") + QCTL_BINARY + " " + args + " < " + path + " 2>&1";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  unlink(path);
-  return r;
-}
 
 class ClientTest : public QdFixture {
  protected:
@@ -388,8 +362,15 @@ TEST_F(MultiQdClientTest, MaxInFlightTwoOverThreeQdRotatesAndServesAll) {
     Producer p(Addr(i));
     ASSERT_TRUE(p.MultiPublish("t", std::vector<std::string>(30, "x")).get().ok());
   }
-  // Only rotation gives the third qd a turn.
-  EXPECT_TRUE(WaitFor([&] { return done == 90; }, 15s)) << done;
+  // Only rotation gives the third qd a turn; every qd holds RDY 1 at some point.
+  std::set<int> had_rdy;
+  EXPECT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 3; ++i) {
+      auto r = ReadyCounts(i, "t", "c");
+      if (r.size() == 1 && r[0] == 1) had_rdy.insert(i);
+    }
+    return done == 90 && had_rdy.size() == 3;
+  }, 15s)) << done << " " << had_rdy.size();
   consumer.Stop();
 }
 

@@ -13,7 +13,21 @@
 //   max_attempts (when > 0) is FINished without calling the handler, and logged.
 // - The handler may instead answer itself with Delivery::Finish()/Requeue(); Touch() resets
 //   qd's in-flight timeout for long work. An answer after the first is ignored.
-// - A dropped connection is redialled with exponential backoff until Stop().
+// - Discovery: ConnectToLookupd() adds a qlookupd; the consumer asks one lookupd per round
+//   (round-robin) for the topic's producers (GET /lookup?topic=) at once, then every
+//   Options::lookupd_poll_interval (the first tick delayed by a random fraction up to
+//   Options::lookupd_poll_jitter of it) and whenever a connection closes, and connects to every
+//   producer it is not connected to yet. Like go-nsq it never closes a live connection because
+//   its qd vanished from lookupd; a discovered connection that closes is not redialled by
+//   itself — it comes back only if a later lookup still lists it. A 404 (topic unknown) means
+//   no producers yet.
+// - A dropped connection made with ConnectToQd is redialled with exponential backoff until
+//   Stop().
+// - Backoff (go-nsq's): a handler failure (false, an exception, or Requeue()) pauses the whole
+//   consumer — RDY 0 on every connection — for backoff_multiplier × 2^level (capped at
+//   max_backoff_duration, jittered to [d/2, d]); then one connection gets RDY 1 as a probe.
+//   Successes while probing step the level down (with shorter pauses in between); at level 0
+//   the normal RDY spread is restored. max_backoff_duration 0 disables it.
 // - Stop(): CLS to every qd (no new deliveries), waits up to Options::stop_timeout for the
 //   messages already received to be handled and answered, then closes and joins the threads.
 //   Messages not handled by then stay in flight in qd and are redelivered after its timeout.
@@ -45,7 +59,8 @@ class Delivery {
   const std::string& qd_address() const { return address_; }
 
   void Finish();
-  void Requeue(std::chrono::milliseconds delay);
+  void Requeue(std::chrono::milliseconds delay);  // counts as a failure for backoff
+  void RequeueWithoutBackoff(std::chrono::milliseconds delay);
   void Touch();
   bool responded() const { return responded_; }
 
@@ -57,6 +72,7 @@ class Delivery {
   std::string body_;
   std::string address_;
   bool responded_ = false;
+  void Answer(bool success, bool fin, std::chrono::milliseconds delay, bool backoff);
   std::shared_ptr<void> conn_;  // the connection it came on (internal type)
 };
 
@@ -73,6 +89,10 @@ class Consumer {
     std::chrono::milliseconds reconnect_backoff_max{60000};
     std::chrono::milliseconds rdy_rotate_interval{5000};
     std::chrono::milliseconds stop_timeout{30000};
+    std::chrono::milliseconds lookupd_poll_interval{60000};
+    double lookupd_poll_jitter = 0.3;  // fraction of the interval, first tick only
+    std::chrono::milliseconds backoff_multiplier{1000};
+    std::chrono::milliseconds max_backoff_duration{120000};  // 0: no consumer-wide backoff
     int heartbeat_interval_ms = 30000;
     int msg_timeout_ms = 0;  // 0: qd's default
     std::string client_id;
@@ -92,6 +112,11 @@ class Consumer {
   // is kept (redialled when it drops) until Stop().
   Status ConnectToQd(const std::string& address);
 
+  // Adds a qlookupd HTTP address ("host:port" or "http://host:port"), queries it now and
+  // connects to the producers it lists (see Discovery above). Returns the first query's
+  // outcome; the lookupd is kept and polled even when that failed (it may come up later).
+  Status ConnectToLookupd(const std::string& http_address);
+
   void Stop();
 
   struct Stats {
@@ -99,6 +124,8 @@ class Consumer {
     uint64_t finished = 0;
     uint64_t requeued = 0;
     int connections = 0;
+    int backoff_level = 0;  // 0: not backing off
+    bool backoff_paused = false;  // RDY 0 everywhere right now
   };
   Stats stats() const;
 
