@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -176,6 +177,7 @@ class Api {
       for (const char* k : {"depth", "backend_depth", "message_count", "message_bytes", "node_count"})
         t[k] = I(t, k);
       if (!t["channels"].is_array()) t["channels"] = json::array();
+      std::sort(t["channels"].begin(), t["channels"].end());
       t["paused"] = B(t, "paused");
       t["channel_count"] = t["channels"].size();
       t["rate"] = history_.LatestRate(RateHistory::TopicKey(name));
@@ -287,6 +289,7 @@ class Api {
     } else {
       for (const auto& t : n.topics) topics.push_back(t);
     }
+    std::sort(topics.begin(), topics.end());
     return {{"address", n.address},
             {"broadcast_address", n.broadcast_address},
             {"hostname", n.hostname},
@@ -332,6 +335,8 @@ class Api {
           topics.push_back(std::move(topic));
         }
       }
+      std::sort(topics.begin(), topics.end(),
+                [](const json& a, const json& b) { return a["topic_name"] < b["topic_name"]; });
       node["topics"] = topics;
       node["errors"] = s.errors;
       return JsonOk(res, node);
@@ -380,6 +385,7 @@ class Api {
       json& t = by_topic[names[i]];
       t["topic_name"] = names[i];
       t["channels"] = ch.ok ? ch.body.value("channels", json::array()) : json::array();
+      std::sort(t["channels"].begin(), t["channels"].end());
       for (const char* k : {"producers", "tombstoned"})
         if (!t[k].is_array()) t[k] = json::array();
       topic_list.push_back(t);
