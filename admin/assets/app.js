@@ -379,10 +379,13 @@ function navigate() {
   refresh();
 }
 
-let inFlight = false;
+let inFlight = false, again = false;
 async function refresh() {
-  if (!current || inFlight) return;
+  if (!current) return;
+  // One request at a time; a refresh asked for meanwhile (after an action) runs right after.
+  if (inFlight) { again = true; return; }
   inFlight = true;
+  again = false;
   const view = current, gen = generation;
   try {
     const data = await api(view.path);
@@ -401,6 +404,7 @@ async function refresh() {
     document.body.dataset.loaded = String(gen);
   } finally {
     inFlight = false;
+    if (again) refresh();
   }
 }
 
