@@ -81,6 +81,9 @@ void Admin::Sample() {
         Totals& ct = totals[RateHistory::ChannelKey(topic, c.value("channel_name", ""))];
         ct.message_count += c.value("message_count", int64_t{0});
         ct.depth += c.value("depth", int64_t{0});
+        // A topic with channels hands its messages on at once; its backlog is theirs.
+        tt.depth += c.value("depth", int64_t{0});
+        cluster.depth += c.value("depth", int64_t{0});
       }
     }
   }

@@ -16,6 +16,7 @@ namespace q::admin {
 
 struct Totals {
   int64_t message_count = 0;
+  // Messages waiting: for a topic (and the cluster) its own depth plus its channels'.
   int64_t depth = 0;
 };
 

@@ -146,10 +146,10 @@ function drawChart(canvas, points, key, color) {
   g.globalAlpha = 1;
 }
 
-function chartsHtml() {
+function chartsHtml(depthCaption = "Depth") {
   return `<div class="charts">
     <figure><figcaption>Message rate (msg/s)</figcaption><canvas class="chart" id="chart-rate"></canvas></figure>
-    <figure><figcaption>Depth</figcaption><canvas class="chart" id="chart-depth"></canvas></figure>
+    <figure><figcaption>${esc(depthCaption)}</figcaption><canvas class="chart" id="chart-depth"></canvas></figure>
   </div>`;
 }
 function drawCharts(history) {
@@ -164,7 +164,7 @@ function drawCharts(history) {
 const views = {
   topics: () => ({
     path: "topics",
-    frame: () => `<h1>Topics</h1>${chartsHtml()}<div id="live"></div>
+    frame: () => `<h1>Topics</h1>${chartsHtml("Depth (topics + channels)")}<div id="live"></div>
       <section class="create"><h2>Create a topic</h2>
       <form id="create-form">
         <input name="topic" id="create-topic" placeholder="topic" required pattern="[.a-zA-Z0-9_\\-]+(#ephemeral)?">
@@ -203,7 +203,7 @@ const views = {
       <div class="actions">
         <button data-action="pause">Pause</button><button data-action="unpause">Unpause</button>
         <button data-action="empty" class="danger">Empty</button><button data-action="delete" class="danger">Delete</button>
-      </div>${chartsHtml()}<div id="live"></div>`,
+      </div>${chartsHtml("Depth (topic + channels)")}<div id="live"></div>`,
     bind: () => bindActions(`topic ${topic}`, "topics/" + enc(topic)),
     fill: d => {
       drawCharts(d.history);
@@ -328,7 +328,7 @@ const views = {
     fill: d => (d.lookupds.length ? "" : '<p class="empty">qadmin was started with --nsqd-http-address: no qlookupd to show.</p>') +
       d.lookupds.map(l => `<section class="lookupd" data-lookupd="${esc(l.address)}">
       <h2>qlookupd ${esc(l.address)} ${l.ok ? '<span class="badge ok">ok</span>' : `<span class="badge down">unreachable</span> <span class="muted">${esc(l.error)}</span>`}</h2>
-      ${l.ok ? `<table class="grid"><thead><tr><th>Topic</th><th>Channels</th><th>Producers</th><th>Tombstoned</th></tr></thead><tbody>
+      ${l.ok ? `<table class="grid text"><thead><tr><th>Topic</th><th>Channels</th><th>Producers</th><th>Tombstoned</th></tr></thead><tbody>
         ${l.topics.map(t => `<tr data-topic="${esc(t.topic_name)}"><td><a href="#/topic/${enc(t.topic_name)}">${esc(t.topic_name)}</a></td>
           <td data-field="channels">${t.channels.map(esc).join(", ")}</td><td data-field="producers">${t.producers.map(esc).join(", ")}</td>
           <td data-field="tombstoned">${t.tombstoned.map(p => `<span class="badge tomb">${esc(p)}</span>`).join(" ")}</td></tr>`).join("") ||
