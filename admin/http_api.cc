@@ -512,9 +512,13 @@ class Api {
       // Lookupds first, so the deleted topic is not handed out again while qd forget it.
       auto lookupd_replies =
           ClusterInfo::CallAll(cluster_.lookupd_addresses(), "POST", "/" + what + "/delete" + Query(topic, channel));
-      for (const auto& r : lookupd_replies)
+      bool lookupd_knew = false;
+      for (const auto& r : lookupd_replies) {
+        lookupd_knew = lookupd_knew || r.ok;
         if (!r.ok && r.status != 404) s.errors.push_back(ErrorEntry(r, "lookupd"));
-      if (targets.empty() && lookupd_replies.empty()) return Error(res, 404, what == "topic" ? "TOPIC_NOT_FOUND" : "CHANNEL_NOT_FOUND");
+      }
+      if (targets.empty() && !lookupd_knew)
+        return Error(res, 404, what == "topic" ? "TOPIC_NOT_FOUND" : "CHANNEL_NOT_FOUND");
       replies = ClusterInfo::CallAll(targets, "POST", "/" + what + "/delete" + Query(topic, channel));
     } else {
       if (targets.empty()) return Error(res, 404, what == "topic" ? "TOPIC_NOT_FOUND" : "CHANNEL_NOT_FOUND");
