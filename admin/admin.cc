@@ -23,6 +23,9 @@ bool Admin::Start(std::string* error) {
     return false;
   }
   http_server_ = std::make_unique<httplib::Server>();
+  // An open page keeps a keep-alive connection, and httplib's stop() waits for it to idle
+  // out: a short timeout keeps SIGTERM prompt (the page polls every 2 s anyway).
+  http_server_->set_keep_alive_timeout(1);
   http_api_ = RegisterHttpApi(*http_server_, options_, cluster_, history_, notifier_);
   int bound = port == 0 ? http_server_->bind_to_any_port(host) : (http_server_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {

@@ -119,3 +119,10 @@ test('lookup view: topics, channels and producers each qlookupd knows', async ()
   assert.deepEqual(producers, qds.map((q) => q.httpAddress).sort())
   await d.screenshot(page, 'lookup')
 })
+
+test('under --base-path the page and its API calls live below the prefix', async () => {
+  const based = await d.startAdmin([`--lookupd-http-address=${lookupd.httpAddress}`, '--base-path=/ops'])
+  await d.openView(page, based, 'topics', '/ops/')
+  await d.waitForCell(page, cell('tr[data-topic="orders"]', 'message_count'), 8)
+  await based.stop()
+})
