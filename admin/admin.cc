@@ -71,10 +71,13 @@ void Admin::Sample() {
   ClusterStats s = cluster_.Stats();
   std::map<std::string, Totals> totals;
   Totals& cluster = totals[RateHistory::ClusterKey()];
-  for (const NodeReply& r : s.stats) {
+  for (size_t i = 0; i < s.stats.size(); ++i) {
+    const NodeReply& r = s.stats[i];
     if (!r.ok) continue;
     for (const json& t : r.body["topics"]) {
       std::string topic = t.value("topic_name", "");
+      totals[RateHistory::TopicOnNodeKey(topic, s.nodes[i].address)].message_count =
+          t.value("message_count", int64_t{0});
       Totals& tt = totals[RateHistory::TopicKey(topic)];
       tt.message_count += t.value("message_count", int64_t{0});
       tt.depth += t.value("depth", int64_t{0});

@@ -213,6 +213,7 @@ class Api {
                        {"depth", I(*t, "depth")},
                        {"backend_depth", I(*t, "backend_depth")},
                        {"message_count", I(*t, "message_count")},
+                       {"rate", history_.LatestRate(RateHistory::TopicOnNodeKey(topic, s.nodes[i].address))},
                        {"channel_count", (*t)["channels"].size()},
                        {"paused", B(*t, "paused")}});
       for (const json& c : (*t)["channels"]) {

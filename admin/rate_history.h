@@ -28,6 +28,7 @@ class RateHistory {
   static std::string ClusterKey() { return ""; }
   static std::string TopicKey(const std::string& topic) { return topic; }
   static std::string ChannelKey(const std::string& topic, const std::string& channel) { return topic + "/" + channel; }
+  static std::string TopicOnNodeKey(const std::string& topic, const std::string& node) { return topic + "@" + node; }
 
   // One sample taken at ts_ms (Unix milliseconds). Series missing from totals are dropped
   // (their topic or channel is gone).

@@ -212,13 +212,14 @@ const views = {
           · <b>${rate(d.rate)}</b> msg/s</p>
         <h2>Nodes</h2>
         <table class="grid" id="topic-nodes"><thead><tr><th>Node</th><th>Depth</th><th>On disk</th><th>Messages</th>
-        <th>Channels</th><th></th></tr></thead><tbody>
+        <th>Rate (msg/s)</th><th>Channels</th><th></th></tr></thead><tbody>
         ${d.nodes.map(n => `<tr data-node="${esc(n.node)}">
           <td><a href="#/node/${enc(n.node)}">${esc(n.node)}</a> <span class="muted">${esc(n.hostname)}</span>${paused(n.paused)}</td>
           <td data-field="depth">${num(n.depth)}</td><td data-field="backend_depth">${num(n.backend_depth)}</td>
-          <td data-field="message_count">${num(n.message_count)}</td><td>${num(n.channel_count)}</td>
+          <td data-field="message_count">${num(n.message_count)}</td><td data-field="rate">${rate(n.rate)}</td>
+          <td>${num(n.channel_count)}</td>
           <td><button class="small danger" data-tombstone="${esc(n.node)}" title="hide this producer from the lookupds">Tombstone</button></td></tr>`).join("") ||
-          '<tr><td colspan="6" class="empty">No qd has this topic</td></tr>'}
+          '<tr><td colspan="7" class="empty">No qd has this topic</td></tr>'}
         </tbody></table>
         <h2>Channels</h2>
         <table class="grid" id="topic-channels"><thead><tr><th>Channel</th><th>Depth</th><th>In flight</th><th>Deferred</th>

@@ -189,6 +189,7 @@ TEST_F(AdminTest, TopicViewMatchesEachNodesStats) {
     ASSERT_NE(s, nullptr);
     EXPECT_EQ((*n)["depth"], (*s)["depth"]);
     EXPECT_EQ((*n)["message_count"], (*s)["message_count"]);
+    EXPECT_TRUE((*n)["rate"].is_number());
   }
   const json* c = FindByName(j["channels"], "channel_name", "billing");
   ASSERT_NE(c, nullptr) << j.dump();
