@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libasio-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev googletest libbenchmark-dev libsnappy-dev zlib1g-dev libssl-dev
-      nodejs npm curl)
+      nodejs npm curl chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 tests/conformance/install.sh
+tests/browser/install.sh
 
 cmake --preset release >/dev/null
 cmake --build --preset release

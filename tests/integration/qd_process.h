@@ -33,8 +33,9 @@ class QdProcess {
   explicit QdProcess(std::vector<std::string> extra_flags = {});
   // Another daemon that logs the same two listen lines (qlookupd): binary is run with
   // base_flags in place of qd's fixed --tcp-address/--http-address/--data-path flags.
+  // listens_tcp=false for a daemon with only the HTTP listener (qadmin).
   QdProcess(std::string binary, std::vector<std::string> base_flags,
-            std::vector<std::string> extra_flags);
+            std::vector<std::string> extra_flags, bool listens_tcp = true);
   ~QdProcess();
   QdProcess(const QdProcess&) = delete;
   QdProcess& operator=(const QdProcess&) = delete;
@@ -74,6 +75,7 @@ class QdProcess {
   static int ParsePortAfter(const std::string& log, size_t from, std::string_view marker);
 
   std::string binary_ = QD_BINARY;
+  bool listens_tcp_ = true;
   std::optional<std::vector<std::string>> base_flags_;  // nullopt: qd's fixed flags
   std::vector<std::string> extra_flags_;
   std::string data_path_;
