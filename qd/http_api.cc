@@ -41,7 +41,7 @@ class Api {
  public:
   explicit Api(Qd& qd) : qd_(qd) {}
 
-  void Register(httplib::Server& server) {
+  void Register(const std::vector<httplib::Server*>& servers) {
     Route("/ping", {"GET", "HEAD"}, &Api::Ping);
     Route("/info", {"GET", "HEAD"}, &Api::Info);
     Route("/pub", {"POST"}, &Api::Pub);
@@ -61,8 +61,9 @@ class Api {
     router_.RoutePrefix("/config/", std::bind_front(&Api::Config, this));
     const Options& o = qd_.options();
     // Bodies up to the larger limit reach the handlers, which answer with nsqd's codes.
-    router_.Install(server, static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1,
-                    [](const httplib::Request& req) { return req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG"; });
+    for (httplib::Server* server : servers)
+      router_.Install(*server, static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1,
+                      [](const httplib::Request& req) { return req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG"; });
   }
 
  private:
@@ -468,9 +469,9 @@ class Api {
 
 }  // namespace
 
-std::shared_ptr<void> RegisterHttpApi(httplib::Server& server, Qd& qd) {
+std::shared_ptr<void> RegisterHttpApi(const std::vector<httplib::Server*>& servers, Qd& qd) {
   auto api = std::make_shared<Api>(qd);
-  api->Register(server);
+  api->Register(servers);
   return api;
 }
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libasio-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
-      libgtest-dev googletest libbenchmark-dev libsnappy-dev zlib1g-dev libssl-dev
+      libgtest-dev googletest libbenchmark-dev libsnappy-dev zlib1g-dev libssl-dev openssl
       nodejs npm curl)
 missing=()
 for p in "${pkgs[@]}"; do
