@@ -132,6 +132,42 @@ TEST_F(TlsTest, WithoutTlsV1TheConnectionStaysPlain) {
   EXPECT_TRUE(IsOk(c.Pub("tls_plain", "x")));
 }
 
+std::unique_ptr<httplib::SSLClient> Https(int port, bool with_client_cert = false) {
+  auto cli = with_client_cert
+                 ? std::make_unique<httplib::SSLClient>("127.0.0.1", port, Certs().client_cert, Certs().client_key)
+                 : std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+  cli->set_ca_cert_path(Certs().ca.c_str());
+  cli->enable_server_certificate_verification(true);
+  cli->set_connection_timeout(5, 0);
+  cli->set_read_timeout(10, 0);
+  return cli;
+}
+
+TEST_F(TlsTest, HttpsServesPingAndPubVerifiedByTheCa) {
+  ASSERT_GT(qd_->https_port(), 0) << "no \"HTTPS: listening on\" line";
+  auto cli = Https(qd_->https_port());
+  auto ping = cli->Get("/ping");
+  ASSERT_TRUE(ping) << httplib::to_string(ping.error());
+  EXPECT_EQ(ping->status, 200);
+  EXPECT_EQ(ping->body, "OK");
+  auto pub = cli->Post("/pub?topic=tls_https", "over https", "application/octet-stream");
+  ASSERT_TRUE(pub) << httplib::to_string(pub.error());
+  EXPECT_EQ(pub->status, 200) << pub->body;
+  EXPECT_TRUE(WaitForTopicValue("tls_https", "message_count", 1));
+  // Plain HTTP is still served without --tls-required.
+  auto plain = Get("/ping");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+}
+
+TEST_F(TlsTest, HttpsRefusesAClientThatDoesNotTrustTheCertificate) {
+  httplib::SSLClient cli("127.0.0.1", qd_->https_port());
+  cli.set_ca_cert_path(Certs().other_ca.c_str());
+  cli.enable_server_certificate_verification(true);
+  cli.set_connection_timeout(5, 0);
+  EXPECT_FALSE(cli.Get("/ping"));
+}
+
 // --tls-required: nothing but IDENTIFY before the upgrade.
 class TlsRequiredTest : public TlsFixture {
  protected:
@@ -201,6 +237,13 @@ TEST_F(TlsClientAuthTest, ClientWithCertificateFromTheCaIsAccepted) {
   ASSERT_EQ(c.Upgrade(), "");
   ASSERT_TRUE(c.SendTls(Pub("tls_auth", "x")));
   EXPECT_TRUE(IsOk(c.ReadTlsSkippingHeartbeats()));
+}
+
+TEST_F(TlsClientAuthTest, HttpsAsksForTheClientCertificateToo) {
+  auto with = Https(qd_->https_port(), /*with_client_cert=*/true)->Get("/ping");
+  ASSERT_TRUE(with) << httplib::to_string(with.error());
+  EXPECT_EQ(with->status, 200);
+  EXPECT_FALSE(Https(qd_->https_port())->Get("/ping"));
 }
 
 TEST_F(TlsClientAuthTest, ClientWithoutCertificateIsRefused) {
