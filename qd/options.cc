@@ -105,6 +105,8 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
       ->capture_default_str();
 
   app.add_option("--auth-http-address", o.auth_http_addresses, "<addr>:<port> or a full url to query auth server (may be given multiple times)");
+  app.add_flag("--http-auth-required", o.http_auth_required,
+               "[qd only] /pub, /mpub and admin endpoints need an X-NSQ-Auth-Secret header the auth server grants");
   app.add_option("--auth-http-request-method", o.auth_http_request_method, "HTTP method to use for auth server requests")
       ->capture_default_str();
 
@@ -179,6 +181,8 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
   if (o.statsd_interval.count() <= 0) return fail("--statsd-interval must be > 0");
+  if (o.http_auth_required && o.auth_http_addresses.empty())
+    return fail("--http-auth-required needs --auth-http-address");
   if (o.auth_http_request_method != "get" && o.auth_http_request_method != "post")
     return fail("--auth-http-request-method must be get or post");
   // nsqd's --tls-required is a Go bool flag with one extra value: a bare flag is true and
