@@ -445,6 +445,12 @@ asio::awaitable<std::optional<std::string>> ClientV2::UpgradeTls() {
     co_return failure;
   }
   tls_ = std::move(tls);
+  // Records that came with the client's last handshake flight are already inside the
+  // session: take their plaintext now, as no socket read may ever announce them.
+  if (!DecodeInput({})) {
+    tls_.reset();
+    co_return "read after handshake failed";
+  }
   LOG_INFO("PROTOCOL(V2): [", remote_address_, "] upgraded to ", tls_->Version(), " (", tls_->Cipher(), ")");
   co_return std::nullopt;
 }

@@ -2,6 +2,8 @@
 // a real qd with a test-made CA (tests/make_test_certs.sh).
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "tests/integration/qd_fixture.h"
 #include "tests/integration/tls_client.h"
 
@@ -24,6 +26,9 @@ class TlsFixture : public QdFixture {
   virtual std::vector<std::string> ExtraFlags() const { return {}; }
 
   void SetUp() override {
+    // OpenSSL writes to sockets without MSG_NOSIGNAL: an HTTPS client writing its request
+    // to a qd that just refused its certificate would otherwise kill this test process.
+    std::signal(SIGPIPE, SIG_IGN);
     ASSERT_FALSE(Certs().dir.empty()) << "tests/make_test_certs.sh failed (is openssl installed?)";
     QdFixture::SetUp();
   }
