@@ -58,6 +58,22 @@ TEST_F(TlsTest, NegotiationOrderIsPlainResponseThenHandshakeThenOkOverTls) {
   EXPECT_TRUE(WaitForTopicValue("tls_order", "message_count", 1));
 }
 
+TEST_F(TlsTest, CommandSentRightBehindTheHandshakeIsAnswered) {
+  // A client that does not wait for the upgrade's OK. Its PUB may reach qd together with
+  // its Finished (then the records are inside the session when the handshake ends); this
+  // test cannot force that interleaving, it only shows pipelining after the handshake works.
+  auto ctx = ClientContext(Certs().ca);
+  TlsClient c(*ctx);
+  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
+  std::string body = R"({"feature_negotiation":true,"tls_v1":true})";
+  ASSERT_TRUE(c.SendPlain("IDENTIFY\n" + BE32(static_cast<uint32_t>(body.size())) + body));
+  ASSERT_TRUE(c.ReadPlainFrame().is_frame());
+  ASSERT_EQ(c.Handshake(), "");
+  ASSERT_TRUE(c.SendTls(Pub("tls_pipelined", "x")));
+  EXPECT_TRUE(IsOk(c.ReadTlsFrame()));  // the upgrade's OK
+  EXPECT_TRUE(IsOk(c.ReadTlsSkippingHeartbeats()));  // the PUB's
+}
+
 TEST_F(TlsTest, ConsumersKeepTheirSessionWhenMovingToTheTopicsShard) {
   // Several subscribers on several topics: with 4 shards most SUBs move the connection to
   // another thread, and the TLS session has to survive the move.
