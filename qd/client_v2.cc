@@ -123,6 +123,10 @@ asio::awaitable<void> ClientV2::CommandLoop() {
     LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] ", line);
 
     ProtocolV2::Outcome outcome;
+    if (!tls_ && params[0] != "IDENTIFY" && qd_.tls_required_for_tcp()) {
+      SendError({"E_INVALID", "cannot " + std::string(params[0]) + " in current state (TLS required)", true});
+      break;
+    }
     if (ProtocolV2::IsAsync(params[0])) {
       outcome = co_await ProtocolV2::ExecAsync(*this, std::move(params));
     } else {
@@ -162,29 +166,49 @@ asio::awaitable<bool> ClientV2::Fill(size_t n) {
     }
     if (read_buf_.size() < n) read_buf_.resize(n);
     if (read_buf_.size() - read_end_ < 512) read_buf_.resize(read_buf_.size() + kReadChunk);
-    char* into = codec_ ? raw_buf_.data() : read_buf_.data() + read_end_;
-    size_t room = codec_ ? raw_buf_.size() : read_buf_.size() - read_end_;
+    bool layered = codec_ || tls_;
+    char* into = layered ? raw_buf_.data() : read_buf_.data() + read_end_;
+    size_t room = layered ? raw_buf_.size() : read_buf_.size() - read_end_;
     auto [ec, got] = co_await socket_->async_read_some(asio::buffer(into, room), kAsTuple);
     if (ec) {
       if (ec != asio::error::eof && ec != asio::error::operation_aborted)
         LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] read error: ", ec.message());
       co_return false;
     }
-    if (!codec_) {
+    if (!layered) {
       read_end_ += got;
       continue;
     }
-    decoded_.clear();
-    if (!codec_->Decompress(std::string_view(raw_buf_.data(), got), &decoded_)) {
-      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] corrupt ", codec_->name(), " stream, closing");
-      co_return false;
-    }
-    if (read_buf_.size() - read_end_ < decoded_.size()) read_buf_.resize(read_end_ + decoded_.size());
-    std::memcpy(read_buf_.data() + read_end_, decoded_.data(), decoded_.size());
-    read_end_ += decoded_.size();
+    if (!DecodeInput(std::string_view(raw_buf_.data(), got))) co_return false;
   }
   // Shrink a buffer grown for a big body once it is consumed.
   co_return true;
+}
+
+bool ClientV2::DecodeInput(std::string_view received) {
+  std::string_view chunk = received;
+  if (tls_) {
+    tls_plain_.clear();
+    if (!tls_->Decrypt(chunk, &tls_plain_)) {
+      LOG_DEBUG("PROTOCOL(V2): [", remote_address_, "] TLS ", tls_->error());
+      return false;
+    }
+    // The session may have answered on its own (a key update).
+    if (tls_->HasOutput()) Flush();
+    chunk = tls_plain_;
+  }
+  if (codec_) {
+    decoded_.clear();
+    if (!codec_->Decompress(chunk, &decoded_)) {
+      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] corrupt ", codec_->name(), " stream, closing");
+      return false;
+    }
+    chunk = decoded_;
+  }
+  if (read_buf_.size() - read_end_ < chunk.size()) read_buf_.resize(read_end_ + chunk.size());
+  std::memcpy(read_buf_.data() + read_end_, chunk.data(), chunk.size());
+  read_end_ += chunk.size();
+  return true;
 }
 
 void ClientV2::Teardown() {
@@ -262,20 +286,17 @@ void ClientV2::ArmFlushTimer() {
 
 void ClientV2::Flush() {
   if (writing_ || closed_ || !socket_) return;
-  if (out_.empty()) {
+  if (out_.empty() && !(tls_ && tls_->HasOutput())) {
     if (close_after_flush_) Close();
     return;
   }
   writing_ = true;
-  if (codec_) {
-    wbuf_.assign(out_, 0, plain_prefix_);
-    if (!codec_->Compress(std::string_view(out_).substr(plain_prefix_), &wbuf_)) {
-      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] ", codec_->name(), " compression failed, closing");
+  if (codec_ || tls_) {
+    if (!EncodeOutput()) {
       writing_ = false;
       Close();
       return;
     }
-    plain_prefix_ = 0;
   } else {
     wbuf_.swap(out_);
   }
@@ -292,6 +313,30 @@ void ClientV2::Flush() {
     }
     self->Flush();
   });
+}
+
+bool ClientV2::EncodeOutput() {
+  std::string* plain = &out_;
+  if (codec_) {
+    coded_.assign(out_, 0, plain_prefix_);
+    if (!codec_->Compress(std::string_view(out_).substr(plain_prefix_), &coded_)) {
+      LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] ", codec_->name(), " compression failed, closing");
+      return false;
+    }
+    plain_prefix_ = 0;
+    plain = &coded_;
+  }
+  if (!tls_) {
+    wbuf_.swap(*plain);
+    return true;
+  }
+  wbuf_.clear();
+  if (!tls_->Encrypt(*plain, &wbuf_)) {
+    LOG_ERROR("PROTOCOL(V2): [", remote_address_, "] TLS ", tls_->error(), ", closing");
+    return false;
+  }
+  if (plain == &coded_) coded_.clear();
+  return true;
 }
 
 // --- heartbeats and deadlines -----------------------------------------------------------
@@ -343,6 +388,71 @@ bool ClientV2::EnableCompression(std::unique_ptr<StreamCodec> codec) {
   std::memcpy(read_buf_.data(), decoded.data(), decoded.size());
   read_end_ = decoded.size();
   return true;
+}
+
+asio::awaitable<std::optional<std::string>> ClientV2::UpgradeTls() {
+  auto self = shared_from_this();
+  co_await WaitWritesIdle();  // the IDENTIFY response goes out before the handshake
+  if (closed_) co_return "connection closed";
+  auto tls = std::make_unique<TlsLayer>(qd_.tls_context());
+  // Hold back other output (a heartbeat) until the session is up; it then goes over TLS.
+  writing_ = true;
+  write_started_ns_ = SteadyNs();
+  asio::steady_timer deadline(shard_->io());
+  deadline.expires_after(std::chrono::seconds(5));
+  bool timed_out = false;
+  deadline.async_wait([this, &timed_out](std::error_code ec) {
+    if (ec || !socket_) return;
+    timed_out = true;
+    std::error_code ignored;
+    socket_->cancel(ignored);
+  });
+  // A client that did not wait for the response may have sent its hello already.
+  std::string received(read_buf_.data() + read_pos_, read_end_ - read_pos_);
+  read_pos_ = read_end_ = 0;
+  raw_buf_.resize(kReadChunk);
+  std::optional<std::string> failure;
+  std::string out;
+  for (;;) {
+    TlsLayer::Step step = tls->Handshake(received);
+    received.clear();
+    out.clear();
+    tls->TakeOutput(&out);
+    if (!out.empty()) {
+      auto [wec, wrote] = co_await asio::async_write(*socket_, asio::buffer(out), kAsTuple);
+      (void)wrote;
+      if (wec) {
+        failure = "handshake write: " + wec.message();
+        break;
+      }
+    }
+    if (step == TlsLayer::Step::kDone) break;
+    if (step == TlsLayer::Step::kFailed) {
+      failure = tls->error();
+      break;
+    }
+    auto [rec, got] = co_await socket_->async_read_some(asio::buffer(raw_buf_), kAsTuple);
+    if (rec) {
+      failure = timed_out ? std::string("handshake timed out") : "handshake read: " + rec.message();
+      break;
+    }
+    received.assign(raw_buf_.data(), got);
+  }
+  deadline.cancel();
+  writing_ = false;
+  if (failure) {
+    LOG_WARN("PROTOCOL(V2): [", remote_address_, "] TLS ", *failure);
+    co_return failure;
+  }
+  tls_ = std::move(tls);
+  // Records that came with the client's last handshake flight are already inside the
+  // session: take their plaintext now, as no socket read may ever announce them.
+  if (!DecodeInput({})) {
+    tls_.reset();
+    co_return "read after handshake failed";
+  }
+  LOG_INFO("PROTOCOL(V2): [", remote_address_, "] upgraded to ", tls_->Version(), " (", tls_->Cipher(), ")");
+  co_return std::nullopt;
 }
 
 // --- moving between shards --------------------------------------------------------------
@@ -405,6 +515,12 @@ ClientStats ClientV2::Stats() const {
   s.topology_region = qd_.options().topology_region;
   s.topology_zone = qd_.options().topology_zone;
   s.pub_counts = pub_counts_;
+  if (tls_) {
+    s.tls = true;
+    s.tls_version = tls_->Version();
+    s.tls_cipher_suite = tls_->Cipher();
+    s.tls_negotiated_protocol_is_mutual = true;
+  }
   if (auth_) {
     s.authed = true;
     s.auth_identity = auth_->identity;

@@ -22,6 +22,7 @@
 #include "qd/auth.h"
 #include "qd/consumer.h"
 #include "qd/stats.h"
+#include "qd/tls_layer.h"
 
 namespace q {
 
@@ -93,6 +94,14 @@ class ClientV2 final : public Consumer, public std::enable_shared_from_this<Clie
   // Bytes already buffered for output (the IDENTIFY response) still go out plain, and
   // unread input already received is decoded first. False if that input is corrupt.
   bool EnableCompression(std::unique_ptr<StreamCodec> codec);
+  // IDENTIFY tls_v1: once everything buffered so far has gone out in the clear, runs the
+  // server side of the handshake (nsqd's 5 s deadline); from then on both directions go
+  // through the TLS layer, beneath any compression. nullopt on success, else the reason.
+  asio::awaitable<std::optional<std::string>> UpgradeTls();
+  // Output after the layers (compression, then TLS) into wbuf_. False on a layer error.
+  bool EncodeOutput();
+  // Input from the socket through the layers into read_buf_. False on a layer error.
+  bool DecodeInput(std::string_view received);
 
   // Moving to another shard (SUB of a topic owned elsewhere).
   asio::awaitable<void> WaitWritesIdle();
@@ -118,8 +127,12 @@ class ClientV2 final : public Consumer, public std::enable_shared_from_this<Clie
   // plain_prefix_ bytes at the front of out_ predate it and go out uncompressed.
   std::unique_ptr<StreamCodec> codec_;
   std::vector<char> raw_buf_;
-  std::string decoded_;
+  std::string decoded_, coded_;
   size_t plain_prefix_ = 0;
+
+  // TLS, when negotiated: beneath compression, so socket bytes meet it first.
+  std::unique_ptr<TlsLayer> tls_;
+  std::string tls_plain_;
 
   // Output: out_ collects frames; wbuf_ is being written.
   std::string out_, wbuf_;

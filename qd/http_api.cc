@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "qd/client_v2.h"
+#include "qd/http_auth.h"
 #include "qd/metrics.h"
 #include "qd/lookup.h"
 #include "qd/qd.h"
@@ -40,37 +41,51 @@ using http::TextOk;
 
 class Api {
  public:
-  explicit Api(Qd& qd) : qd_(qd) {}
+  explicit Api(Qd& qd) : qd_(qd), auth_(qd.options()) {}
 
-  void Register(httplib::Server& server) {
+  void Register(const std::vector<httplib::Server*>& servers) {
     Route("/ping", {"GET", "HEAD"}, &Api::Ping);
     Route("/info", {"GET", "HEAD"}, &Api::Info);
-    Route("/pub", {"POST"}, &Api::Pub);
-    Route("/mpub", {"POST"}, &Api::Mpub);
+    Route("/pub", {"POST"}, &Api::Pub, Need::kPublish);
+    Route("/mpub", {"POST"}, &Api::Mpub, Need::kPublish);
     Route("/stats", {"GET", "HEAD"}, &Api::Stats);
     Route("/metrics", {"GET", "HEAD"}, &Api::Metrics);
-    Route("/topic/create", {"POST"}, &Api::TopicCreate);
-    Route("/topic/delete", {"POST"}, &Api::TopicDelete);
-    Route("/topic/empty", {"POST"}, &Api::TopicEmpty);
-    Route("/topic/pause", {"POST"}, &Api::TopicPause);
-    Route("/topic/unpause", {"POST"}, &Api::TopicUnpause);
-    Route("/channel/create", {"POST"}, &Api::ChannelCreate);
-    Route("/channel/delete", {"POST"}, &Api::ChannelDelete);
-    Route("/channel/empty", {"POST"}, &Api::ChannelEmpty);
-    Route("/channel/pause", {"POST"}, &Api::ChannelPause);
-    Route("/channel/unpause", {"POST"}, &Api::ChannelUnpause);
-    router_.RoutePrefix("/config/", std::bind_front(&Api::Config, this));
+    Route("/topic/create", {"POST"}, &Api::TopicCreate, Need::kPublish);
+    Route("/topic/delete", {"POST"}, &Api::TopicDelete, Need::kPublish);
+    Route("/topic/empty", {"POST"}, &Api::TopicEmpty, Need::kPublish);
+    Route("/topic/pause", {"POST"}, &Api::TopicPause, Need::kPublish);
+    Route("/topic/unpause", {"POST"}, &Api::TopicUnpause, Need::kPublish);
+    Route("/channel/create", {"POST"}, &Api::ChannelCreate, Need::kSubscribe);
+    Route("/channel/delete", {"POST"}, &Api::ChannelDelete, Need::kSubscribe);
+    Route("/channel/empty", {"POST"}, &Api::ChannelEmpty, Need::kSubscribe);
+    Route("/channel/pause", {"POST"}, &Api::ChannelPause, Need::kSubscribe);
+    Route("/channel/unpause", {"POST"}, &Api::ChannelUnpause, Need::kSubscribe);
+    router_.RoutePrefix("/config/", [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+      // Reading the configuration stays open, like /stats; changing it is guarded.
+      if (req.method != "GET" && req.method != "HEAD" && !auth_.Allow(req, Need::kAnyGrant, res)) return;
+      Config(req, body, res);
+    });
     const Options& o = qd_.options();
     // Bodies up to the larger limit reach the handlers, which answer with nsqd's codes.
-    router_.Install(server, static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1,
-                    [](const httplib::Request& req) { return req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG"; });
+    for (httplib::Server* server : servers)
+      router_.Install(*server, static_cast<size_t>(std::max(o.max_body_size, o.max_msg_size)) + 1,
+                      [](const httplib::Request& req) { return req.path == "/mpub" ? "BODY_TOO_BIG" : "MSG_TOO_BIG"; });
   }
 
  private:
   using Handler = void (Api::*)(const httplib::Request&, const std::string& body, httplib::Response&);
 
+  using Need = HttpAuth::Need;
+
   void Route(const std::string& path, std::set<std::string> methods, Handler h) {
     router_.Route(path, std::move(methods), std::bind_front(h, this));
+  }
+  // An endpoint that --http-auth-required guards.
+  void Route(const std::string& path, std::set<std::string> methods, Handler h, Need need) {
+    router_.Route(path, std::move(methods),
+                  [this, h, need](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+                    if (auth_.Allow(req, need, res)) (this->*h)(req, body, res);
+                  });
   }
 
   // --- health and identity ---------------------------------------------------------------
@@ -480,6 +495,7 @@ class Api {
   }
 
   Qd& qd_;
+  HttpAuth auth_;
   http::Router router_;
   std::mutex config_mu_;
   bool lookupd_loaded_ = false;
@@ -488,9 +504,9 @@ class Api {
 
 }  // namespace
 
-std::shared_ptr<void> RegisterHttpApi(httplib::Server& server, Qd& qd) {
+std::shared_ptr<void> RegisterHttpApi(const std::vector<httplib::Server*>& servers, Qd& qd) {
   auto api = std::make_shared<Api>(qd);
-  api->Register(server);
+  api->Register(servers);
   return api;
 }
 

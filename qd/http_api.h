@@ -3,6 +3,7 @@
 // threads: they validate, then run the effect on the topic's shard and wait for it.
 #pragma once
 #include <memory>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -12,7 +13,8 @@ namespace q {
 
 class Qd;
 
-// Returns the handlers' state; keep it alive as long as the server runs.
-std::shared_ptr<void> RegisterHttpApi(httplib::Server& server, Qd& qd);
+// Serves one API (one /config state) on every server given (HTTP and HTTPS). Returns the
+// handlers' state; keep it alive as long as the servers run.
+std::shared_ptr<void> RegisterHttpApi(const std::vector<httplib::Server*>& servers, Qd& qd);
 
 }  // namespace q

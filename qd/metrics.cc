@@ -1,6 +1,7 @@
 #include "qd/metrics.h"
 
 #include <functional>
+#include <iomanip>
 #include <sstream>
 
 namespace q {
@@ -30,6 +31,11 @@ class Writer {
     out_ << name;
     if (!labels.empty()) out_ << '{' << labels << '}';
     out_ << ' ' << value << '\n';
+  }
+  void SampleSeconds(const char* name, const std::string& labels, double value) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << std::setprecision(9) << value << '\n';
   }
   std::string str() const { return out_.str(); }
 
@@ -106,15 +112,19 @@ std::string ToPrometheus(const MetricsSnapshot& m) {
   for (const auto& t : m.topics)
     for (const auto& c : t.channels) any_e2e |= !c.e2e.percentiles.empty();
   if (any_e2e) {
-    const char* name = "qd_channel_e2e_processing_latency_nanoseconds";
-    w.Family(name, "gauge", "Publish-to-FIN latency quantiles over --e2e-processing-latency-window-time.");
+    // A summary in seconds, as Prometheus wants quantiles (promtool check metrics).
+    const char* name = "qd_channel_e2e_processing_latency_seconds";
+    w.Family(name, "summary", "Publish-to-FIN latency quantiles over --e2e-processing-latency-window-time.");
     for (const auto& t : m.topics)
-      for (const auto& c : t.channels)
+      for (const auto& c : t.channels) {
+        if (c.e2e.percentiles.empty()) continue;
         for (auto& [q, v] : c.e2e.percentiles) {
           std::ostringstream label;
           label << ChannelLabels(t, c) << ",quantile=\"" << q << "\"";
-          w.Sample(name, label.str(), v);
+          w.SampleSeconds(name, label.str(), static_cast<double>(v) / 1e9);
         }
+        w.Sample("qd_channel_e2e_processing_latency_seconds_count", ChannelLabels(t, c), c.e2e.count);
+      }
   }
   return w.str();
 }

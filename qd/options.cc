@@ -1,6 +1,8 @@
 #include "qd/options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -98,11 +100,13 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--tls-root-ca-file", o.tls_root_ca_file, "path to certificate authority file");
   app.add_option("--tls-client-auth-policy", o.tls_client_auth_policy, "client certificate auth policy ('require' or 'require-verify')");
   app.add_option("--tls-required", o.tls_required, "require TLS for client connections (true, false, tcp-https)")
-      ->capture_default_str();
+      ->expected(0, 1);
   app.add_option("--tls-min-version", o.tls_min_version, "minimum SSL/TLS version acceptable ('ssl3.0', 'tls1.0', 'tls1.1', 'tls1.2' or 'tls1.3')")
       ->capture_default_str();
 
   app.add_option("--auth-http-address", o.auth_http_addresses, "<addr>:<port> or a full url to query auth server (may be given multiple times)");
+  app.add_flag("--http-auth-required", o.http_auth_required,
+               "[qd only] /pub, /mpub and admin endpoints need an X-NSQ-Auth-Secret header the auth server grants");
   app.add_option("--auth-http-request-method", o.auth_http_request_method, "HTTP method to use for auth server requests")
       ->capture_default_str();
 
@@ -177,18 +181,38 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
   if (o.statsd_interval.count() <= 0) return fail("--statsd-interval must be > 0");
+  if (o.http_auth_required && o.auth_http_addresses.empty())
+    return fail("--http-auth-required needs --auth-http-address");
   if (o.auth_http_request_method != "get" && o.auth_http_request_method != "post")
     return fail("--auth-http-request-method must be get or post");
-  if (o.tls_required != "false" && o.tls_required != "true" && o.tls_required != "tcp-https")
+  // nsqd's --tls-required is a Go bool flag with one extra value: a bare flag is true and
+  // every spelling of a Go bool is accepted.
+  std::string tls_required = o.tls_required;
+  std::transform(tls_required.begin(), tls_required.end(), tls_required.begin(), ::tolower);
+  if (tls_required.empty() || tls_required == "1" || tls_required == "t" || tls_required == "true") {
+    o.tls_required = "true";
+  } else if (tls_required == "0" || tls_required == "f" || tls_required == "false") {
+    o.tls_required = "false";
+  } else if (tls_required == "tcp-https") {
+    o.tls_required = "tcp-https";
+  } else {
     return fail("--tls-required must be true, false or tcp-https");
+  }
+  if (!o.tls_client_auth_policy.empty()) {
+    if (o.tls_client_auth_policy != "require" && o.tls_client_auth_policy != "require-verify")
+      return fail("--tls-client-auth-policy must be require or require-verify");
+    // As nsqd: asking clients for certificates only makes sense if they must use TLS.
+    if (o.tls_required == "false") o.tls_required = "true";
+  }
+  if (o.tls_min_version != "ssl3.0" && o.tls_min_version != "tls1.0" && o.tls_min_version != "tls1.1" &&
+      o.tls_min_version != "tls1.2" && o.tls_min_version != "tls1.3")
+    return fail("unknown --tls-min-version \"" + o.tls_min_version + "\" (ssl3.0, tls1.0, tls1.1, tls1.2, tls1.3)");
   for (double p : o.e2e_processing_latency_percentiles)
     if (!(p > 0 && p <= 1)) return fail("--e2e-processing-latency-percentile must be in (0, 1.0]");
 
   // Accepted for compatibility; the features behind them land in later issues.
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
-  const char* later[] = {"--tls-cert", "--tls-key", "--tls-root-ca-file",
-                         "--tls-client-auth-policy", "--tls-required", "--tls-min-version",
-                         "--enable-experiment", "--topology-region", "--topology-zone",
+  const char* later[] = {"--enable-experiment", "--topology-region", "--topology-zone",
                          "--queue-scan-selection-count", "--queue-scan-worker-pool-max"};
   for (const char* name : later) {
     if (given(name)) o.not_yet_supported.push_back(name + 2);

@@ -61,6 +61,8 @@ struct Options {
   std::string tls_cert, tls_key, tls_root_ca_file, tls_client_auth_policy;
   std::string tls_required = "false";
   std::string tls_min_version = "tls1.0";
+  // qd only: /pub, /mpub and the admin endpoints need an X-NSQ-Auth-Secret the auth server grants.
+  bool http_auth_required = false;
   // auth
   std::vector<std::string> auth_http_addresses;
   std::string auth_http_request_method = "get";

@@ -232,7 +232,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
     co_return Fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
   if (deflate_level <= 0) deflate_level = 6;
   if (deflate_level > o.max_deflate_level) deflate_level = o.max_deflate_level;
-  (void)tls;
+  // nsqd quietly refuses TLS it has no configuration for; the client carries on in plain text.
+  bool grant_tls = tls && c.qd_.tls_context() != nullptr && !c.tls_;
   c.identified_ = true;
   c.ArmHeartbeat();  // the interval may have changed
 
@@ -240,14 +241,12 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
     c.SendResponse(wire::kOk);
     co_return Ok();
   }
-  // TLS is not negotiated yet: it is refused (false), which every client handles by
-  // carrying on in plain text.
   nlohmann::json r = {
       {"max_rdy_count", o.max_rdy_count},
       {"version", Q_VERSION},
       {"max_msg_timeout", Ms(o.max_msg_timeout)},
       {"msg_timeout", c.msg_timeout_ms_},
-      {"tls_v1", false},
+      {"tls_v1", grant_tls},
       {"deflate", grant_deflate},
       {"deflate_level", deflate_level},
       {"max_deflate_level", o.max_deflate_level},
@@ -260,7 +259,13 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       {"topology_zone", o.topology_zone},
   };
   c.SendResponse(r.dump());
-  // The JSON goes out plain; everything after it, starting with an OK, is compressed.
+  // The JSON goes out plain. Then, in nsqd's order: the TLS handshake and an OK over TLS;
+  // compression on top of that and an OK through both.
+  if (grant_tls) {
+    std::optional<std::string> failure = co_await c.UpgradeTls();
+    if (failure) co_return Fatal("E_IDENTIFY_FAILED", "IDENTIFY failed " + *failure);
+    c.SendResponse(wire::kOk);
+  }
   std::unique_ptr<StreamCodec> codec;
   if (grant_snappy) codec = MakeSnappyCodec();
   else if (grant_deflate) codec = MakeDeflateCodec(static_cast<int>(deflate_level));
@@ -302,6 +307,10 @@ asio::awaitable<std::optional<AuthState>> ProtocolV2::QueryAuth(ClientV2& c) {
   if (request.remote_ip.size() >= 2 && request.remote_ip.front() == '[')
     request.remote_ip = request.remote_ip.substr(1, request.remote_ip.size() - 2);
   request.secret = c.auth_secret_;
+  if (c.tls_) {
+    request.tls = true;
+    request.common_name = c.tls_->PeerCommonName();
+  }
   request.connect_timeout = o.http_client_connect_timeout;
   request.request_timeout = o.http_client_request_timeout;
   std::string remote = c.remote_address_;

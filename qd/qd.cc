@@ -8,6 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <asio/ssl/context.hpp>
 
 #include "common/crc32c.h"
 #include "common/host_port.h"
@@ -18,6 +21,7 @@
 #include "qd/statsd.h"
 #include "qd/lookup.h"
 #include "qd/tcp_server.h"
+#include "qd/tls_context.h"
 
 namespace q {
 
@@ -78,32 +82,49 @@ bool Qd::Start(std::string* error) {
   LoadMetadata();
   StartTimers();
 
+  if (!StartTls(error)) return false;
   tcp_server_ = std::make_unique<TcpServer>(*this);
   if (!tcp_server_->Listen(options_.tcp_address, error)) return false;
   tcp_port_ = tcp_server_->port();
   LOG_INFO("TCP: listening on ", tcp_server_->local_address());
 
+  std::vector<httplib::Server*> api_servers;
   if (!options_.http_address.empty()) {
-    std::string host;
-    int port;
-    if (!ParseHostPort(options_.http_address, &host, &port)) {
-      *error = "invalid HTTP address \"" + options_.http_address + "\" (want host:port)";
-      return false;
-    }
     http_server_ = std::make_unique<httplib::Server>();
-    http_api_ = RegisterHttpApi(*http_server_, *this);
-    int bound = port == 0 ? http_server_->bind_to_any_port(host) : (http_server_->bind_to_port(host, port) ? port : -1);
-    if (bound < 0) {
-      *error = "listen (" + options_.http_address + ") failed";
+    if (options_.tls_required == "true") {
+      // Plain HTTP is refused as a whole; NSQ's clients retry on the port given here.
+      http_server_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+        nlohmann::json body = {{"message", "TLS_REQUIRED"}, {"https_port", https_port_}};
+        res.status = 403;
+        res.set_header("X-NSQ-Content-Type", "nsq; version=1.0");
+        res.set_content(body.dump(), "application/json; charset=utf-8");
+        return httplib::Server::HandlerResponse::Handled;
+      });
+    }
+    api_servers.push_back(http_server_.get());
+  }
+  if (tls_context_ && !options_.https_address.empty()) {
+    // httplib makes its own SSL_CTX; the same settings go into it.
+    https_server_ = std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) {
+      std::string tls_error;
+      if (ConfigureServerTls(&ctx, options_, &tls_error)) return true;
+      LOG_ERROR("HTTPS: ", tls_error);
+      return false;
+    });
+    if (!https_server_->is_valid()) {
+      *error = "cannot set up HTTPS with the TLS configuration";
       return false;
     }
-    http_port_ = bound;
-    http_thread_ = std::thread([this] { http_server_->listen_after_bind(); });
-    // stop() before the server is accepting would be lost and Stop() would wait forever.
-    for (int i = 0; i < 5000 && !http_server_->is_running(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    LOG_INFO("HTTP: listening on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", http_port_);
+    api_servers.push_back(https_server_.get());
   }
+  http_api_ = RegisterHttpApi(api_servers, *this);
+  // HTTPS first, so that a TLS_REQUIRED answer on plain HTTP already names its port.
+  if (https_server_ && !StartHttpListener(*https_server_, options_.https_address, "HTTPS", &https_port_,
+                                          &https_thread_, error))
+    return false;
+  if (http_server_ &&
+      !StartHttpListener(*http_server_, options_.http_address, "HTTP", &http_port_, &http_thread_, error))
+    return false;
   lookup_->Start({options_.broadcast_tcp_port > 0 ? options_.broadcast_tcp_port : tcp_port_,
                   options_.broadcast_http_port > 0 ? options_.broadcast_http_port : http_port_, hostname_,
                   broadcast_address_, options_.topology_zone, options_.topology_region});
@@ -112,6 +133,48 @@ bool Qd::Start(std::string* error) {
     if (!statsd_->Start(error)) return false;
   }
   started_ = true;
+  return true;
+}
+
+bool Qd::StartTls(std::string* error) {
+  if (!TlsConfigured(options_)) {
+    if (options_.tls_required != "false") {
+      *error = "cannot require TLS client connections without TLS key and cert";
+      return false;
+    }
+    return true;
+  }
+  tls_context_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  if (!ConfigureServerTls(tls_context_->native_handle(), options_, error)) {
+    tls_context_.reset();
+    return false;
+  }
+  LOG_INFO("TLS: enabled, required: ", options_.tls_required, ", client certificates: ",
+           options_.tls_client_auth_policy.empty() ? "not asked for" : options_.tls_client_auth_policy,
+           ", min version: ", options_.tls_min_version);
+  return true;
+}
+
+SSL_CTX* Qd::tls_context() const { return tls_context_ ? tls_context_->native_handle() : nullptr; }
+
+bool Qd::StartHttpListener(httplib::Server& server, const std::string& address, const char* name, int* port,
+                           std::thread* thread, std::string* error) {
+  std::string host;
+  int wanted;
+  if (!ParseHostPort(address, &host, &wanted)) {
+    *error = std::string("invalid ") + name + " address \"" + address + "\" (want host:port)";
+    return false;
+  }
+  int bound = wanted == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, wanted) ? wanted : -1);
+  if (bound < 0) {
+    *error = "listen (" + address + ") failed";
+    return false;
+  }
+  *port = bound;
+  *thread = std::thread([&server] { server.listen_after_bind(); });
+  // stop() before the server is accepting would be lost and Stop() would wait forever.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  LOG_INFO(name, ": listening on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", bound);
   return true;
 }
 
@@ -173,10 +236,11 @@ void Qd::Stop() {
   if (lookup_) lookup_->Stop();
   if (statsd_) statsd_->Stop();
   if (tcp_server_) tcp_server_->Close();
-  if (http_server_) {
-    http_server_->stop();
-    if (http_thread_.joinable()) http_thread_.join();
+  for (auto* server : {http_server_.get(), https_server_.get()}) {
+    if (server) server->stop();
   }
+  if (http_thread_.joinable()) http_thread_.join();
+  if (https_thread_.joinable()) https_thread_.join();
   for (auto& s : shards_) {
     RunSync(*s, [shard = s.get()] {
       std::vector<ClientV2*> clients;

@@ -22,6 +22,10 @@
 namespace httplib {
 class Server;
 }
+namespace asio::ssl {
+class context;
+}
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace q {
 
@@ -43,6 +47,11 @@ class Qd {
   const Options& options() const { return options_; }
   int tcp_port() const { return tcp_port_; }
   int http_port() const { return http_port_; }
+  int https_port() const { return https_port_; }
+  // The TLS configuration for IDENTIFY tls_v1; null when no cert/key is configured.
+  SSL_CTX* tls_context() const;
+  // --tls-required is true or tcp-https: TCP commands other than IDENTIFY need TLS first.
+  bool tls_required_for_tcp() const { return options_.tls_required != "false"; }
   int64_t start_time() const { return start_time_; }
   const std::string& hostname() const { return hostname_; }
   const std::string& broadcast_address() const { return broadcast_address_; }
@@ -84,6 +93,10 @@ class Qd {
 
  private:
   bool LockDataPath(std::string* error);
+  bool StartTls(std::string* error);
+  // Binds server to address, serves it on *thread, logs "<name>: listening on <addr>".
+  bool StartHttpListener(httplib::Server& server, const std::string& address, const char* name, int* port,
+                         std::thread* thread, std::string* error);
   void LoadMetadata();
   void StartTimers();
   std::shared_ptr<Topic> CreateTopicLocked(const std::string& name);
@@ -109,10 +122,11 @@ class Qd {
   std::unique_ptr<LookupClient> lookup_;  // set in Start() before any other thread uses it
   std::unique_ptr<StatsdReporter> statsd_;
   std::unique_ptr<TcpServer> tcp_server_;
-  std::unique_ptr<httplib::Server> http_server_;
+  std::unique_ptr<asio::ssl::context> tls_context_;
+  std::unique_ptr<httplib::Server> http_server_, https_server_;
   std::shared_ptr<void> http_api_;
-  std::thread http_thread_;
-  int tcp_port_ = 0, http_port_ = 0;
+  std::thread http_thread_, https_thread_;
+  int tcp_port_ = 0, http_port_ = 0, https_port_ = 0;
 
   std::atomic<bool> healthy_{true};
   mutable std::mutex health_mu_;

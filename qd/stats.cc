@@ -35,10 +35,10 @@ json ToJson(const ClientStats& c, bool producer) {
             {"snappy", c.snappy},
             {"user_agent", c.user_agent},
             {"tls", c.tls},
-            {"tls_cipher_suite", ""},
-            {"tls_version", ""},
+            {"tls_cipher_suite", c.tls_cipher_suite},
+            {"tls_version", c.tls_version},
             {"tls_negotiated_protocol", ""},
-            {"tls_negotiated_protocol_is_mutual", false},
+            {"tls_negotiated_protocol_is_mutual", c.tls_negotiated_protocol_is_mutual},
             {"topology_zone", c.topology_zone},
             {"topology_region", c.topology_region}};
   // Omitted unless set, as nsqd does.

@@ -18,6 +18,8 @@ struct ClientStats {
           requeue_count = 0, connect_ts = 0;
   int sample_rate = 0;
   bool deflate = false, snappy = false, tls = false, authed = false;
+  std::string tls_version, tls_cipher_suite;
+  bool tls_negotiated_protocol_is_mutual = false;
   std::string auth_identity, auth_identity_url;
   std::string topology_zone, topology_region;
   std::map<std::string, int64_t> pub_counts;  // producers only

@@ -154,5 +154,93 @@ TEST_F(AuthTest, AuthServerDownIsAuthFailedAndQdCarriesOn) {
   EXPECT_EQ(res->status, 200);
 }
 
+// --http-auth-required: the HTTP API's writes need X-NSQ-Auth-Secret (qd only).
+class HttpAuthTest : public QdFixture {
+ protected:
+  std::vector<std::string> Flags() const override {
+    return {"--auth-http-address=127.0.0.1:" + std::to_string(auth_.port()), "--http-auth-required"};
+  }
+  FakeAuthServer auth_{60};  // long enough that a cached grant cannot expire mid-test
+  httplib::Result PostWith(const std::string& secret, const std::string& path, const std::string& body = "") {
+    httplib::Headers h;
+    if (!secret.empty()) h.emplace("X-NSQ-Auth-Secret", secret);
+    return Http().Post(path.c_str(), h, body, "application/octet-stream");
+  }
+  static std::string Message(const httplib::Result& res) {
+    return res ? Val(json::parse(res->body, nullptr, false), "message", "") : "(no response)";
+  }
+};
+
+TEST_F(HttpAuthTest, PubWithoutSecretIs401AuthRequired) {
+  auto res = Post("/pub?topic=allowed", "x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(Message(res), "AUTH_REQUIRED") << res->body;
+  EXPECT_EQ(auth_.requests(), 0);
+}
+
+TEST_F(HttpAuthTest, GrantedSecretPublishesOnItsTopicsOnly) {
+  auto ok = PostWith("good", "/pub?topic=allowed_http", "x");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto mpub = PostWith("good", "/mpub?topic=allowed_http", "a\nb\n");
+  ASSERT_TRUE(mpub);
+  EXPECT_EQ(mpub->status, 200) << mpub->body;
+  EXPECT_TRUE(WaitForTopicValue("allowed_http", "message_count", 3));
+  auto other = PostWith("good", "/pub?topic=secret_topic", "x");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403);
+  EXPECT_EQ(Message(other), "UNAUTHORIZED") << other->body;
+  EXPECT_TRUE(TopicStats("secret_topic").is_null()) << "refused before the topic is created";
+  // The auth server's remote_ip is the HTTP client's.
+  EXPECT_EQ(auth_.last_remote_ip(), "127.0.0.1");
+}
+
+TEST_F(HttpAuthTest, RefusedSecretIs401AndNoGrantsIs403) {
+  auto refused = PostWith("wrong", "/pub?topic=allowed", "x");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(Message(refused), "AUTH_FAILED") << refused->body;
+  auto nothing = PostWith("nothing", "/pub?topic=allowed", "x");
+  ASSERT_TRUE(nothing);
+  EXPECT_EQ(nothing->status, 403);
+  EXPECT_EQ(Message(nothing), "UNAUTHORIZED") << nothing->body;
+}
+
+TEST_F(HttpAuthTest, AdminEndpointsAreGuardedAndReadsStayOpen) {
+  auto create = Post("/topic/create?topic=allowed_admin");
+  ASSERT_TRUE(create);
+  EXPECT_EQ(create->status, 401);
+  create = PostWith("good", "/topic/create?topic=allowed_admin");
+  ASSERT_TRUE(create);
+  EXPECT_EQ(create->status, 200) << create->body;
+  auto channel = PostWith("good", "/channel/create?topic=allowed_admin&channel=ch");
+  ASSERT_TRUE(channel);
+  EXPECT_EQ(channel->status, 200) << channel->body;
+  auto del = PostWith("good", "/topic/delete?topic=other_admin");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 403) << del->body;
+  auto config = Http().Put("/config/log_level", "debug", "text/plain");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->status, 401) << config->body;
+  for (const char* path : {"/ping", "/info", "/stats", "/config/log_level"}) {
+    auto res = Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path << " " << res->body;
+  }
+}
+
+TEST_F(HttpAuthTest, GrantIsCachedForItsTtl) {
+  ASSERT_EQ(PostWith("good", "/pub?topic=allowed", "1")->status, 200);
+  ASSERT_EQ(PostWith("good", "/pub?topic=allowed", "2")->status, 200);
+  EXPECT_EQ(auth_.requests(), 1);
+}
+
+TEST(HttpAuthFlags, WithoutAnAuthServerIsAStartError) {
+  QdProcess qd({"--http-auth-required"});
+  EXPECT_FALSE(qd.Start(3s));
+  EXPECT_NE(qd.log().find("--http-auth-required needs --auth-http-address"), std::string::npos) << qd.log();
+}
+
 }  // namespace
 }  // namespace q::test

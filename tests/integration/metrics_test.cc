@@ -1,4 +1,7 @@
 // GET /metrics: Prometheus text format with the numbers /stats reports.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -97,9 +100,37 @@ TEST_F(E2eLatencyTest, FinishedMessagesGiveQuantilesInStatsAndMetrics) {
 
   auto res = Get("/metrics");
   ASSERT_TRUE(res);
-  EXPECT_NE(res->body.find("qd_channel_e2e_processing_latency_nanoseconds{topic=\"lat\",channel=\"c\",quantile=\"0.99\"}"),
+  EXPECT_NE(res->body.find("qd_channel_e2e_processing_latency_seconds{topic=\"lat\",channel=\"c\",quantile=\"0.99\"}"),
             std::string::npos)
       << res->body;
+}
+
+// `promtool check metrics` (Prometheus' own linter, Debian package prometheus) on a
+// /metrics page with topics, channels, a consumer, a producer and latency quantiles.
+TEST_F(E2eLatencyTest, PromtoolAcceptsTheMetricsPage) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/promtool")) << "promtool missing: run scripts/install-deps.sh";
+  TestClient sub = NewSubscriber("prom", "c");
+  ASSERT_TRUE(sub.Rdy(10));
+  TestClient producer = NewClient();
+  ASSERT_TRUE(IsOk(producer.Pub("prom", "x")));
+  ASSERT_TRUE(Post("/channel/create?topic=prom&channel=idle#ephemeral"));
+  ReceivedMessage m;
+  ASSERT_TRUE(sub.ReadMessage(&m));
+  ASSERT_TRUE(sub.Fin(m.id));
+  ASSERT_TRUE(WaitForChannelValue("prom", "c", "in_flight_count", 0));
+  auto res = Get("/metrics");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  std::string path = qd_->data_path() + "/metrics.txt";
+  std::ofstream(path) << res->body;
+  std::string cmd = "/usr/bin/promtool check metrics < '" + path + "' 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = ::pclose(p);
+  EXPECT_EQ(status, 0) << out << "\n--- /metrics ---\n" << res->body;
 }
 
 TEST_F(MetricsTest, WithoutPercentilesE2eIsAnObjectWithNullPercentiles) {

@@ -64,7 +64,7 @@ QdProcess::~QdProcess() {
 bool QdProcess::Start(std::chrono::milliseconds timeout) {
   if (pid_ > 0 && !exited_) return false;  // already running
   JoinReader();
-  tcp_port_ = http_port_ = -1;
+  tcp_port_ = http_port_ = https_port_ = -1;
   if (data_path_.empty()) {
     std::lock_guard lock(mu_);
     log_ += "[qd_process] could not create a temp data dir\n";
@@ -127,6 +127,8 @@ bool QdProcess::Start(std::chrono::milliseconds timeout) {
     while (true) {
       tcp_port_ = ParsePortAfter(log_, start_offset_, "TCP: listening on ");
       http_port_ = ParsePortAfter(log_, start_offset_, "HTTP: listening on ");
+      // Logged before HTTP when qd has TLS; absent otherwise.
+      https_port_ = ParsePortAfter(log_, start_offset_, "HTTPS: listening on ");
       if ((tcp_port_ > 0 || !listens_tcp_) && http_port_ > 0) return true;
       if (reader_eof_) break;  // child closed its output: it exited
       if (log_cv_.wait_until(lock, deadline) == std::cv_status::timeout) break;

@@ -60,6 +60,8 @@ class QdProcess {
   pid_t pid() const { return pid_; }
   int tcp_port() const { return tcp_port_; }
   int http_port() const { return http_port_; }
+  // -1 unless qd logged "HTTPS: listening on 127.0.0.1:<port>" (TLS configured).
+  int https_port() const { return https_port_; }
   const std::string& data_path() const { return data_path_; }
   const std::vector<std::string>& flags() const { return extra_flags_; }
 
@@ -84,6 +86,7 @@ class QdProcess {
   bool exited_ = false;
   int tcp_port_ = -1;
   int http_port_ = -1;
+  int https_port_ = -1;
 
   mutable std::mutex mu_;
   std::condition_variable log_cv_;
