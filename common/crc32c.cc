@@ -1,6 +1,11 @@
 #include "common/crc32c.h"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace q::crc32c {
 
@@ -19,10 +24,27 @@ struct Tables {
   }
 };
 constexpr Tables kTables;
-}  // namespace
 
-uint32_t Extend(uint32_t init_crc, const void* data, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(data);
+#if defined(__x86_64__)
+// The SSE 4.2 crc32 instruction computes exactly this CRC (Castagnoli, reflected), 8 bytes
+// per instruction: several times the tables' speed on every record written and read.
+__attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t init_crc, const uint8_t* p, size_t n) {
+  uint64_t c = static_cast<uint32_t>(~init_crc);
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+const bool kHaveHardware = __builtin_cpu_supports("sse4.2");
+#endif
+
+uint32_t ExtendTables(uint32_t init_crc, const uint8_t* p, size_t n) {
   uint32_t c = ~init_crc;
   const auto& t = kTables.t;
   while (n >= 8) {
@@ -35,6 +57,20 @@ uint32_t Extend(uint32_t init_crc, const void* data, size_t n) {
   }
   while (n-- > 0) c = t[0][(c ^ *p++) & 0xff] ^ (c >> 8);
   return ~c;
+}
+
+}  // namespace
+
+uint32_t Extend(uint32_t init_crc, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+#if defined(__x86_64__)
+  if (kHaveHardware) return ExtendHardware(init_crc, p, n);
+#endif
+  return ExtendTables(init_crc, p, n);
+}
+
+uint32_t ExtendPortable(uint32_t init_crc, const void* data, size_t n) {
+  return ExtendTables(init_crc, static_cast<const uint8_t*>(data), n);
 }
 
 }  // namespace q::crc32c

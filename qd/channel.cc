@@ -50,7 +50,7 @@ bool Channel::Put(Message m, std::string* error) {
   // directly (NSQ's zero-capacity hand-off when --mem-queue-size=0). A durable channel
   // always writes the message to its log first.
   if (!queue_.HasDisk() && !paused_ && queue_.Empty()) {
-    if (Consumer* c = NextReadyClient()) {
+    if (Subscriber* c = NextReadyClient()) {
       Deliver(c, std::move(m));
       return true;
     }
@@ -81,7 +81,7 @@ void Channel::EnqueueOrLog(Message m) {
   Enqueue(std::move(m), &error);
 }
 
-bool Channel::AddClient(Consumer* client, std::string* error) {
+bool Channel::AddClient(Subscriber* client, std::string* error) {
   int64_t max = options_.max_channel_consumers;
   if (max > 0 && static_cast<int64_t>(clients_.size()) >= max) {
     *error = "channel consumers for " + topic_->name() + ":" + name_ + " exceeds limit of " + std::to_string(max);
@@ -91,7 +91,7 @@ bool Channel::AddClient(Consumer* client, std::string* error) {
   return true;
 }
 
-void Channel::RemoveClient(Consumer* client) {
+void Channel::RemoveClient(Subscriber* client) {
   auto it = std::find(clients_.begin(), clients_.end(), client);
   if (it == clients_.end()) return;
   clients_.erase(it);
@@ -109,7 +109,7 @@ void Channel::RemoveClient(Consumer* client) {
   }
 }
 
-Consumer* Channel::NextReadyClient() {
+Subscriber* Channel::NextReadyClient() {
   size_t n = clients_.size();
   for (size_t i = 0; i < n; ++i) {
     size_t idx = (next_client_ + i) % n;
@@ -124,7 +124,7 @@ Consumer* Channel::NextReadyClient() {
 void Channel::Pump() {
   if (paused_ || clients_.empty()) return;
   while (!queue_.Empty()) {
-    Consumer* c = NextReadyClient();
+    Subscriber* c = NextReadyClient();
     if (c == nullptr) return;
     auto m = queue_.Pop();
     if (!m) return;
@@ -150,7 +150,7 @@ void Channel::Pump() {
   }
 }
 
-void Channel::Deliver(Consumer* client, Message m) {
+void Channel::Deliver(Subscriber* client, Message m) {
   if (int rate = client->sample_rate(); rate > 0) {
     // Sampling drops the message for the whole channel (nsqd does the same).
     static thread_local std::minstd_rand rng{std::random_device{}()};
@@ -171,14 +171,14 @@ void Channel::Deliver(Consumer* client, Message m) {
   client->SendMessage(m);
 }
 
-Consumer* Channel::FindClient(uint64_t id) const {
-  for (Consumer* c : clients_)
+Subscriber* Channel::FindClient(uint64_t id) const {
+  for (Subscriber* c : clients_)
     if (c->id() == id) return c;
   return nullptr;
 }
 
 void Channel::ClientInFlightDone(uint64_t client_id) {
-  if (Consumer* c = FindClient(client_id)) c->InFlightDone();
+  if (Subscriber* c = FindClient(client_id)) c->InFlightDone();
 }
 
 namespace {
@@ -187,7 +187,7 @@ std::string Reason(InFlightQueue::Result r) {
 }
 }  // namespace
 
-std::string Channel::Finish(Consumer* client, const MessageId& id) {
+std::string Channel::Finish(Subscriber* client, const MessageId& id) {
   InFlight entry;
   auto r = in_flight_.Remove(id, client->id(), &entry);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
@@ -200,7 +200,7 @@ std::string Channel::Finish(Consumer* client, const MessageId& id) {
   return {};
 }
 
-std::string Channel::Requeue(Consumer* client, const MessageId& id, int64_t delay_ns) {
+std::string Channel::Requeue(Subscriber* client, const MessageId& id, int64_t delay_ns) {
   InFlight entry;
   auto r = in_flight_.Remove(id, client->id(), &entry);
   if (r != InFlightQueue::Result::kOk) return Reason(r);
@@ -223,7 +223,7 @@ std::string Channel::Requeue(Consumer* client, const MessageId& id, int64_t dela
   return {};
 }
 
-std::string Channel::Touch(Consumer* client, const MessageId& id) {
+std::string Channel::Touch(Subscriber* client, const MessageId& id) {
   const InFlight* e = in_flight_.Find(id);
   if (e == nullptr) return "ID not in flight";
   if (e->client_id != client->id()) return "client does not own message";
@@ -264,23 +264,23 @@ void Channel::Empty() {
   in_flight_.TakeAll();
   deferred_.Clear();
   // Consumers' in-flight counts restart at zero; their later FINs fail harmlessly.
-  for (Consumer* c : clients_) c->ResetInFlight();
+  for (Subscriber* c : clients_) c->ResetInFlight();
   Pump();
 }
 
 void Channel::Delete() {
-  std::vector<Consumer*> clients;
+  std::vector<Subscriber*> clients;
   clients.swap(clients_);
-  for (Consumer* c : clients) c->DetachFromChannel();
+  for (Subscriber* c : clients) c->DetachFromChannel();
   in_flight_.TakeAll();
   deferred_.Delete();
   queue_.Delete();
 }
 
 void Channel::Close() {
-  std::vector<Consumer*> clients;
+  std::vector<Subscriber*> clients;
   clients.swap(clients_);
-  for (Consumer* c : clients) c->DetachFromChannel();
+  for (Subscriber* c : clients) c->DetachFromChannel();
   // In-flight messages are still in the queue's log above its floor, deferred ones in the
   // deferred log: after the restart they are delivered again, or when due.
   in_flight_.TakeAll();
@@ -330,7 +330,7 @@ ChannelStats Channel::Stats(bool include_clients) {
   if (!options_.e2e_processing_latency_percentiles.empty())
     s.e2e.percentiles = e2e_.Quantiles(NowNs(), options_.e2e_processing_latency_percentiles, &s.e2e.count);
   if (include_clients)
-    for (Consumer* c : clients_) s.clients.push_back(c->Stats());
+    for (Subscriber* c : clients_) s.clients.push_back(c->Stats());
   return s;
 }
 

@@ -15,7 +15,7 @@
 
 #include "common/message.h"
 #include "qd/backed_queue.h"
-#include "qd/consumer.h"
+#include "qd/subscriber.h"
 #include "qd/deferred_store.h"
 #include "qd/in_flight_queue.h"
 #include "qd/latency_window.h"
@@ -43,17 +43,17 @@ class Channel {
   bool Put(Message m, std::string* error);
 
   // Consumers. AddClient fails (false, *error) past --max-channel-consumers.
-  bool AddClient(Consumer* client, std::string* error);
-  void RemoveClient(Consumer* client);
+  bool AddClient(Subscriber* client, std::string* error);
+  void RemoveClient(Subscriber* client);
   size_t client_count() const { return clients_.size(); }
   // Delivers while some consumer is ready (in flight < RDY) and a message is queued.
   void Pump();
 
   // FIN / REQ / TOUCH from a consumer. Empty string on success, else the failure reason
   // ("ID not in flight", "client does not own message").
-  std::string Finish(Consumer* client, const MessageId& id);
-  std::string Requeue(Consumer* client, const MessageId& id, int64_t delay_ns);
-  std::string Touch(Consumer* client, const MessageId& id);
+  std::string Finish(Subscriber* client, const MessageId& id);
+  std::string Requeue(Subscriber* client, const MessageId& id, int64_t delay_ns);
+  std::string Touch(Subscriber* client, const MessageId& id);
 
   // Moves timed-out in-flight messages back to the queue and due deferred ones into it.
   void Scan(int64_t now);
@@ -76,11 +76,11 @@ class Channel {
   ChannelStats Stats(bool include_clients);
 
  private:
-  Consumer* NextReadyClient();
-  void Deliver(Consumer* client, Message m);
+  Subscriber* NextReadyClient();
+  void Deliver(Subscriber* client, Message m);
   bool Enqueue(Message m, std::string* error);
   void EnqueueOrLog(Message m);
-  Consumer* FindClient(uint64_t id) const;
+  Subscriber* FindClient(uint64_t id) const;
   void ClientInFlightDone(uint64_t client_id);
 
   Topic* topic_;
@@ -91,7 +91,7 @@ class Channel {
   BackedQueue queue_;
   InFlightQueue in_flight_;
   DeferredStore deferred_;
-  std::vector<Consumer*> clients_;
+  std::vector<Subscriber*> clients_;
   size_t next_client_ = 0;
   int64_t message_count_ = 0, requeue_count_ = 0, timeout_count_ = 0;
   LatencyWindow e2e_;

@@ -20,7 +20,7 @@
 #include "common/message.h"
 #include "common/stream_codec.h"
 #include "qd/auth.h"
-#include "qd/consumer.h"
+#include "qd/subscriber.h"
 #include "qd/stats.h"
 #include "qd/tls_layer.h"
 
@@ -37,7 +37,7 @@ struct ClientError {
   bool fatal = true;
 };
 
-class ClientV2 final : public Consumer, public std::enable_shared_from_this<ClientV2> {
+class ClientV2 final : public Subscriber, public std::enable_shared_from_this<ClientV2> {
  public:
   enum class State { kInit = 0, kSubscribed = 3, kClosing = 4 };
 

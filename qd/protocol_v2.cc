@@ -68,7 +68,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::ExecAsync(ClientV2& c, Params p
 }
 
 // ---------------------------------------------------------------------------------------
-// Consumer commands: run on the channel's shard, no body, no hop.
+// Subscriber commands: run on the channel's shard, no body, no hop.
 
 ProtocolV2::Outcome ProtocolV2::Rdy(ClientV2& c, const Params& p) {
   // nsqd ignores RDY while closing: the client may still be adjusting after CLS.

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "qd/channel.h"
-#include "qd/consumer.h"
+#include "qd/subscriber.h"
 #include "qd/qd.h"
 #include "qd/topic.h"
 
@@ -20,7 +20,7 @@ int64_t Now() {
       .count();
 }
 
-class FakeConsumer : public Consumer {
+class FakeConsumer : public Subscriber {
  public:
   explicit FakeConsumer(uint64_t id) : id_(id) {}
   uint64_t id() const override { return id_; }

@@ -24,6 +24,17 @@ TEST(Crc32cTest, ExtendEqualsOneShotAtEverySplit) {
   }
 }
 
+TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data += static_cast<char>((i * 131 + 7) & 0xff);
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t n = 0; off + n <= data.size(); n += 7) {
+      EXPECT_EQ(Extend(0x12345678u, data.data() + off, n), ExtendPortable(0x12345678u, data.data() + off, n))
+          << off << " " << n;
+    }
+  }
+}
+
 TEST(Crc32cTest, MaskChangesTheValueAndUnmaskRestoresIt) {
   for (uint32_t crc : {0u, 1u, 0xE3069283u, 0xffffffffu, 0x80000000u}) {
     EXPECT_NE(Mask(crc), crc);

@@ -9,9 +9,9 @@
 
 namespace q {
 
-class Consumer {
+class Subscriber {
  public:
-  virtual ~Consumer() = default;
+  virtual ~Subscriber() = default;
   virtual uint64_t id() const = 0;
   // Subscribed, not closing, and fewer messages in flight than its last RDY.
   virtual bool IsReadyForMessages() const = 0;
