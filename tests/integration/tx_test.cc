@@ -435,5 +435,41 @@ TEST_F(TxCrashTest, UndecidedHalfMessagesSurviveKillDashNine) {
   EXPECT_EQ(Val<int64_t>(TopicStats("orders"), "tx_pending", -1), 0);
 }
 
+// With --sync-every=1 TXPUB and TXCOMMIT answer only after the group commit's fsync; the
+// answers and the outcome are the same.
+class TxDurableTest : public TxTest {
+ protected:
+  std::vector<std::string> Flags() const override { return {"--sync-every=1", "--tx-check-interval=60s"}; }
+};
+
+TEST_F(TxDurableTest, FsyncedTxpubAndCommitSurviveKillDashNine) {
+  ASSERT_NO_FATAL_FAILURE(CreateChannels("orders", {"mail"}));
+  {
+    TestClient p = NewTxProducer("shop");
+    ASSERT_TRUE(IsOk(TxPub(p, "orders", "d-1", "durable 1")));
+    ASSERT_TRUE(IsOk(TxPub(p, "orders", "d-2", "durable 2")));
+    ASSERT_TRUE(IsOk(Tx(p, "TXCOMMIT", "orders", "d-1")));
+    ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=d-3&tx_group=shop", "durable 3"));
+  }
+  qd_->Kill();
+  ASSERT_TRUE(qd_->Start()) << qd_->log();
+  EXPECT_EQ(Val<int64_t>(TopicStats("orders"), "tx_pending", -1), 2);
+  TestClient p = NewTxProducer("shop");
+  EXPECT_TRUE(IsOk(Tx(p, "TXCOMMIT", "orders", "d-1")));  // remembered across the restart
+  EXPECT_TRUE(IsOk(Tx(p, "TXCOMMIT", "orders", "d-3")));
+  EXPECT_TRUE(IsOk(Tx(p, "TXROLLBACK", "orders", "d-2")));
+  TestClient mail = NewSubscriber("orders", "mail");
+  ASSERT_TRUE(mail.Rdy(10));
+  std::set<std::string> bodies;
+  for (int i = 0; i < 2; ++i) {
+    ReceivedMessage m;
+    ASSERT_TRUE(mail.ReadMessage(&m));
+    EXPECT_TRUE(bodies.insert(m.body).second) << "delivered twice: " << m.body;
+    mail.Fin(m.id);
+  }
+  EXPECT_EQ(bodies, (std::set<std::string>{"durable 1", "durable 3"}));
+  EXPECT_TRUE(mail.ExpectNoFrame(300ms));
+}
+
 }  // namespace
 }  // namespace q::test
