@@ -168,6 +168,22 @@ asio::awaitable<std::optional<ClientError>> ProtocolV2::ReadSizedBody(ClientV2& 
   co_return std::nullopt;
 }
 
+asio::awaitable<std::optional<ClientError>> ProtocolV2::ReadMessageBody(ClientV2& c, const std::string& cmd,
+                                                                        Body* body) {
+  int64_t max = c.qd_.options().max_msg_size;
+  if (!co_await c.Fill(4)) co_return ClientError{"E_BAD_MESSAGE", cmd + " failed to read message body size", true};
+  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  if (size <= 0) co_return ClientError{"E_BAD_MESSAGE", cmd + " invalid message body size " + std::to_string(size), true};
+  if (size > max)
+    co_return ClientError{"E_BAD_MESSAGE", cmd + " message too big " + std::to_string(size) + " > " + std::to_string(max), true};
+  if (!co_await c.Fill(static_cast<size_t>(size)))
+    co_return ClientError{"E_BAD_MESSAGE", cmd + " failed to read message body", true};
+  *body = MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)));
+  c.read_pos_ += static_cast<size_t>(size);
+  co_return std::nullopt;
+}
+
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p) {
   if (c.state_ != State::kInit) co_return Fatal("E_INVALID", "cannot IDENTIFY in current state");
   (void)p;
@@ -455,16 +471,9 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Pub(ClientV2& c, Params p) {
   if (p.size() < 2) co_return Fatal("E_INVALID", "PUB insufficient number of parameters");
   std::string topic(p[1]);
   if (!IsValidTopicName(topic)) co_return Fatal("E_BAD_TOPIC", "PUB topic name " + Quote(topic) + " is not valid");
-  int64_t max = c.qd_.options().max_msg_size;
-  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "PUB failed to read message body size");
-  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
-  c.read_pos_ += 4;
-  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "PUB invalid message body size " + std::to_string(size));
-  if (size > max)
-    co_return Fatal("E_BAD_MESSAGE", "PUB message too big " + std::to_string(size) + " > " + std::to_string(max));
-  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "PUB failed to read message body");
-  std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
-  c.read_pos_ += static_cast<size_t>(size);
+  Body body;
+  if (auto e = co_await ReadMessageBody(c, "PUB", &body)) co_return Outcome{e};
+  std::vector<Body> bodies{std::move(body)};
   if (auto e = co_await CheckAuth(c, "PUB", topic, "")) co_return Outcome{e};
   co_return co_await Publish(c, topic, std::move(bodies), 0, "E_PUB_FAILED");
 }
@@ -478,16 +487,9 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Dpub(ClientV2& c, Params p) {
   int64_t max_ms = Ms(c.qd_.options().max_req_timeout);
   if (*ms > static_cast<uint64_t>(max_ms))
     co_return Fatal("E_INVALID", "DPUB timeout " + std::string(p[2]) + " out of range 0-" + std::to_string(max_ms));
-  int64_t max = c.qd_.options().max_msg_size;
-  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "DPUB failed to read message body size");
-  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
-  c.read_pos_ += 4;
-  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "DPUB invalid message body size " + std::to_string(size));
-  if (size > max)
-    co_return Fatal("E_BAD_MESSAGE", "DPUB message too big " + std::to_string(size) + " > " + std::to_string(max));
-  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "DPUB failed to read message body");
-  std::vector<Body> bodies{MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)))};
-  c.read_pos_ += static_cast<size_t>(size);
+  Body body;
+  if (auto e = co_await ReadMessageBody(c, "DPUB", &body)) co_return Outcome{e};
+  std::vector<Body> bodies{std::move(body)};
   if (auto e = co_await CheckAuth(c, "DPUB", topic, "")) co_return Outcome{e};
   int64_t deliver_at = *ms > 0 ? NowNs() + static_cast<int64_t>(*ms) * 1000000 : 0;
   co_return co_await Publish(c, topic, std::move(bodies), deliver_at, "E_DPUB_FAILED");
@@ -574,16 +576,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxPub(ClientV2& c, Params p) {
   if (!IsValidTopicName(topic_name))
     co_return Fatal("E_BAD_TOPIC", "TXPUB topic name " + Quote(topic_name) + " is not valid");
   if (!IsValidTxid(txid)) co_return Fatal("E_BAD_TXID", "TXPUB txid " + Quote(txid) + " is not valid");
-  int64_t max = c.qd_.options().max_msg_size;
-  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "TXPUB failed to read message body size");
-  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
-  c.read_pos_ += 4;
-  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "TXPUB invalid message body size " + std::to_string(size));
-  if (size > max)
-    co_return Fatal("E_BAD_MESSAGE", "TXPUB message too big " + std::to_string(size) + " > " + std::to_string(max));
-  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "TXPUB failed to read message body");
-  Body body = MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)));
-  c.read_pos_ += static_cast<size_t>(size);
+  Body body;
+  if (auto e = co_await ReadMessageBody(c, "TXPUB", &body)) co_return Outcome{e};
   // Refused after the body was read, so the stream stays in step and the error is not fatal.
   if (c.tx_group_.empty())
     co_return NonFatal("E_TX_NO_GROUP", "TXPUB needs a connection that sent tx_group in IDENTIFY");

@@ -50,6 +50,9 @@ class ProtocolV2 {
   static asio::awaitable<std::optional<ClientError>> ReadSizedBody(ClientV2& c, const char* code,
                                                                    const std::string& what,
                                                                    int64_t max, std::string* body);
+  // Reads the [4-byte size][body] of PUB, DPUB, TXPUB: a size outside 1..--max-msg-size is
+  // a fatal E_BAD_MESSAGE with nsqd's texts ("<cmd> invalid message body size N", ...).
+  static asio::awaitable<std::optional<ClientError>> ReadMessageBody(ClientV2& c, const std::string& cmd, Body* body);
   // nsqd's CheckAuth: nothing when auth is off; else AUTH must have happened, the grant is
   // refreshed after its ttl, and it must allow cmd on topic/channel.
   static asio::awaitable<std::optional<ClientError>> CheckAuth(ClientV2& c, const char* cmd,

@@ -88,6 +88,19 @@ class TxTest : public QdFixture {
     }
   }
 
+  // Reads n messages, FINishes them, and returns their bodies (a body seen twice fails).
+  static std::set<std::string> ReadAndFinish(TestClient& c, int n) {
+    std::set<std::string> bodies;
+    for (int i = 0; i < n; ++i) {
+      ReceivedMessage m;
+      EXPECT_TRUE(c.ReadMessage(&m));
+      if (m.id.empty()) break;
+      EXPECT_TRUE(bodies.insert(m.body).second) << "delivered twice: " << m.body;
+      c.Fin(m.id);
+    }
+    return bodies;
+  }
+
   void CreateChannels(const std::string& topic, std::initializer_list<std::string> channels) {
     ASSERT_NO_FATAL_FAILURE(PostOk("/topic/create?topic=" + topic));
     for (const auto& c : channels) ASSERT_NO_FATAL_FAILURE(PostOk("/channel/create?topic=" + topic + "&channel=" + c));
@@ -247,13 +260,7 @@ TEST_F(TxTest, CheckBackOverTcpReachesTheRestartedProducerOfTheGroup) {
       ASSERT_NO_FATAL_FAILURE(Answer(restarted, n == 1 ? "TXUNKNOWN" : "TXCOMMIT", *check));
     }
   }
-  std::set<std::string> bodies;
-  for (int i = 0; i < 2; ++i) {
-    ReceivedMessage m;
-    ASSERT_TRUE(mail.ReadMessage(&m));
-    bodies.insert(m.body);
-    mail.Fin(m.id);
-  }
+  std::set<std::string> bodies = ReadAndFinish(mail, 2);
   EXPECT_EQ(bodies, (std::set<std::string>{"c-body", "w-body"}));
   EXPECT_TRUE(mail.ExpectNoFrame(300ms));
   // Check-backs go only to the group of the half message.
@@ -316,13 +323,7 @@ TEST_F(TxTest, CheckBackOverHttpDecidesByTheCheckUrl) {
   ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=h-rollback&check_url=" + url, "hr"));
   ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=h-later&check_url=" + url, "hl"));
   EXPECT_TRUE(WaitForTopicValue("orders", "tx_pending", 0, 10s)) << TopicStats("orders");
-  std::set<std::string> bodies;
-  for (int i = 0; i < 2; ++i) {
-    ReceivedMessage m;
-    ASSERT_TRUE(mail.ReadMessage(&m));
-    bodies.insert(m.body);
-    mail.Fin(m.id);
-  }
+  std::set<std::string> bodies = ReadAndFinish(mail, 2);
   EXPECT_EQ(bodies, (std::set<std::string>{"hc", "hl"}));
   EXPECT_TRUE(mail.ExpectNoFrame(300ms));
   EXPECT_EQ(server.asked("h-commit"), (std::vector<std::string>{"orders#1"}));
@@ -423,13 +424,7 @@ TEST_F(TxCrashTest, UndecidedHalfMessagesSurviveKillDashNine) {
     if (!answered.insert(check->txid).second) continue;
     ASSERT_NO_FATAL_FAILURE(Answer(p, check->txid == "k-2" ? "TXROLLBACK" : "TXCOMMIT", *check));
   }
-  std::set<std::string> bodies;
-  for (int i = 0; i < 2; ++i) {
-    ReceivedMessage m;
-    ASSERT_TRUE(mail.ReadMessage(&m));
-    EXPECT_TRUE(bodies.insert(m.body).second) << "delivered twice: " << m.body;
-    mail.Fin(m.id);
-  }
+  std::set<std::string> bodies = ReadAndFinish(mail, 2);
   EXPECT_EQ(bodies, (std::set<std::string>{"body of k-1", "body of k-3"}));
   EXPECT_TRUE(mail.ExpectNoFrame(400ms));
   EXPECT_EQ(Val<int64_t>(TopicStats("orders"), "tx_pending", -1), 0);
@@ -460,13 +455,7 @@ TEST_F(TxDurableTest, FsyncedTxpubAndCommitSurviveKillDashNine) {
   EXPECT_TRUE(IsOk(Tx(p, "TXROLLBACK", "orders", "d-2")));
   TestClient mail = NewSubscriber("orders", "mail");
   ASSERT_TRUE(mail.Rdy(10));
-  std::set<std::string> bodies;
-  for (int i = 0; i < 2; ++i) {
-    ReceivedMessage m;
-    ASSERT_TRUE(mail.ReadMessage(&m));
-    EXPECT_TRUE(bodies.insert(m.body).second) << "delivered twice: " << m.body;
-    mail.Fin(m.id);
-  }
+  std::set<std::string> bodies = ReadAndFinish(mail, 2);
   EXPECT_EQ(bodies, (std::set<std::string>{"durable 1", "durable 3"}));
   EXPECT_TRUE(mail.ExpectNoFrame(300ms));
 }
