@@ -104,6 +104,10 @@ std::string ToText(const std::vector<TopicStats>& topics, const std::vector<Clie
   for (const auto& t : topics) {
     out << "\n[" << t.name << "] depth: " << t.depth << " be-depth: " << t.backend_depth
         << " msgs: " << t.message_count << " e2e%: \n";
+    // Only topics that used transactions get the line, so nsqd-shaped parsers see nothing new.
+    if (t.tx_pending + t.tx_committed + t.tx_rolled_back + t.tx_expired > 0)
+      out << "    tx pending: " << t.tx_pending << " committed: " << t.tx_committed
+          << " rolled-back: " << t.tx_rolled_back << " expired: " << t.tx_expired << "\n";
     for (const auto& c : t.channels) {
       out << "    [" << c.name << "] depth: " << c.depth << " be-depth: " << c.backend_depth
           << " inflt: " << c.in_flight_count << " def: " << c.deferred_count << " re-q: " << c.requeue_count

@@ -355,6 +355,9 @@ TEST_F(TxTest, HttpEndpointsAnswerWithNsqStyleErrors) {
   auto metrics = Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("qd_topic_tx_pending{topic=\"t\"} 1"), std::string::npos) << metrics->body;
+  auto text = Get("/stats");
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->body.find("tx pending: 1 committed: 0 rolled-back: 0 expired: 0"), std::string::npos) << text->body;
   EXPECT_EQ(status("/txrollback?topic=t&txid=a"), "200 OK");
   EXPECT_EQ(status("/txrollback?topic=t&txid=a"), "200 OK");
   EXPECT_EQ(status("/txcommit?topic=t&txid=a"), R"(409 {"message":"TX_DECIDED"})");
