@@ -139,6 +139,12 @@ class QdFixture : public ::testing::Test {
     return Http().Post(path.c_str(), body, "application/octet-stream");
   }
   httplib::Result Get(const std::string& path) { return Http().Get(path.c_str()); }
+  // POST that must answer 200; use with ASSERT_NO_FATAL_FAILURE.
+  void PostOk(const std::string& path) {
+    auto r = Post(path);
+    ASSERT_TRUE(r) << "POST " << path << " failed";
+    ASSERT_EQ(r->status, 200) << "POST " << path << " -> " << r->body;
+  }
 
   // GET /stats?format=json[&extra]; a null json if the request or parse failed (recorded).
   json Stats(const std::string& extra_query = "") {
