@@ -117,8 +117,9 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
       ->capture_default_str()->expected(0, 1)->default_val("true");
   app.add_option("--statsd-udp-packet-size", o.statsd_udp_packet_size, "the size in bytes of statsd UDP packets")
       ->capture_default_str();
-  app.add_option("--statsd-exclude-ephemeral", o.statsd_exclude_ephemeral, "omit ephemeral topics and channels from statsd metrics")
-      ->expected(0, 1)->default_val("false");
+  // A Go bool flag: bare means true, "=false" turns it off (an option with a default value
+  // would take its default, false, when given bare).
+  app.add_flag("--statsd-exclude-ephemeral", o.statsd_exclude_ephemeral, "omit ephemeral topics and channels from statsd metrics");
   app.add_option("--e2e-processing-latency-percentile", o.e2e_processing_latency_percentiles,
                  "message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times)");
   duration("e2e-processing-latency-window-time", &o.e2e_processing_latency_window_time,
