@@ -260,8 +260,11 @@ TEST_F(CrashTest, CrashLoopLosesNoAcknowledgedMessage) {
     }
     auto end = Clock::now() + 10s;
     while (Clock::now() < end) {
-      std::lock_guard lock(mu);
-      if (acked.size() >= before + 20) break;
+      {
+        std::lock_guard lock(mu);
+        if (acked.size() >= before + 20) break;
+      }
+      std::this_thread::sleep_for(5ms);  // poll, not spin: qd and the clients need the CPU
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));
     qd_->Kill();
