@@ -1,10 +1,8 @@
 #include "admin/options.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <sstream>
 
-#include "common/go_flags.h"
+#include "common/command_line.h"
 #include "common/host_port.h"
 
 namespace q::admin {
@@ -34,28 +32,12 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--notification-http-endpoint", o.notification_http_endpoint,
                  "HTTP endpoint (fully qualified) to which POST notifications of admin actions will be sent");
 
-  std::vector<std::string> args = NormaliseGoArgs(argc, argv);
   const ConfigAliases aliases = {{"nsqlookupd-http-addresses", "lookupd-http-address"},
                                  {"nsqd-http-addresses", "nsqd-http-address"},
                                  {"admin-users", "admin-user"}};
-  if (std::string error; !PrependConfigFile(&args, aliases, &error)) {
-    result.exit_code = 1;
-    result.message = "qadmin: " + error;
-    return result;
-  }
-  std::reverse(args.begin(), args.end());  // CLI11 takes argv-style input reversed
-  try {
-    app.parse(args);
-  } catch (const CLI::Success& e) {
-    std::ostringstream out;
-    app.exit(e, out, out);
-    result.message = out.str();
-    return result;
-  } catch (const CLI::ParseError& e) {
-    std::ostringstream out;
-    result.exit_code = app.exit(e, out, out);
-    result.message = out.str();
-    if (result.message.empty()) result.message = std::string("qadmin: ") + e.what();
+  if (auto exit = ParseCommandLine(app, argc, argv, aliases, "qadmin")) {
+    result.exit_code = exit->exit_code;
+    result.message = std::move(exit->message);
     return result;
   }
 

@@ -1,54 +1,20 @@
 #include "cli/http_call.h"
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <cctype>
 
 #include "common/host_port.h"
 
 namespace q::cli {
 
-namespace {
-
-// httplib's error names ("Connection", "Read") read badly alone in a one-line error.
-std::string HttpErrorText(httplib::Error e) {
-  switch (e) {
-    case httplib::Error::Connection:
-      return "connection refused or unreachable";
-    case httplib::Error::ConnectionTimeout:
-      return "connect timed out";
-    case httplib::Error::Read:
-      return "read failed or timed out";
-    case httplib::Error::Write:
-      return "write failed";
-    default:
-      return httplib::to_string(e) + " error";
-  }
-}
-
-}  // namespace
-
 Status HttpCall(const std::string& method, const std::string& address, const std::string& path,
                 HttpAnswer* answer, bool want_2xx, std::chrono::milliseconds timeout) {
-  std::string base = address;
-  if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) base = "http://" + base;
-  httplib::Client cli(base);
-  if (!cli.is_valid()) return Status::Error("invalid HTTP address \"" + address + "\"");
-  auto secs = timeout.count() / 1000;
-  auto usecs = (timeout.count() % 1000) * 1000;
-  cli.set_connection_timeout(secs, usecs);
-  cli.set_read_timeout(secs, usecs);
-  cli.set_write_timeout(secs, usecs);
-  httplib::Headers headers{{"Accept", "application/vnd.nsq; version=1.0"}};
-  auto res = method == "POST" ? cli.Post(path, headers, "", "text/plain") : cli.Get(path, headers);
-  if (!res) {
-    return Status::Error(method + " " + address + path + ": " + HttpErrorText(res.error()));
-  }
-  answer->status = res->status;
-  answer->body = res->body;
-  if (want_2xx && (res->status < 200 || res->status > 299)) {
-    std::string msg = res->body;
+  HttpResult res = HttpRequest(method, address, path, timeout);
+  if (res.bad_address) return Status::Error("invalid HTTP address \"" + address + "\"");
+  if (!res.error.empty()) return Status::Error(method + " " + address + path + ": " + res.error);
+  answer->status = res.status;
+  answer->body = std::move(res.body);
+  if (want_2xx && (answer->status < 200 || answer->status > 299)) {
+    std::string msg = answer->body;
     // NSQ's errors are {"message":"TOPIC_NOT_FOUND"}; show the code alone.
     auto j = nlohmann::json::parse(msg, nullptr, false);
     if (j.is_object() && j.contains("message") && j["message"].is_string()) {
@@ -57,7 +23,7 @@ Status HttpCall(const std::string& method, const std::string& address, const std
       msg = j["status_txt"].get<std::string>();
     }
     msg.erase(std::remove(msg.begin(), msg.end(), '\n'), msg.end());
-    return Status::Error(method + " " + address + path + ": HTTP " + std::to_string(res->status) +
+    return Status::Error(method + " " + address + path + ": HTTP " + std::to_string(answer->status) +
                          (msg.empty() ? "" : " " + msg));
   }
   return Status::Ok();
@@ -71,21 +37,6 @@ Status ParseJson(const std::string& address, const std::string& body, nlohmann::
     *out = std::move(data);
   }
   return Status::Ok();
-}
-
-std::string QueryEscape(const std::string& v) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 Status QdHttpAddresses(const std::vector<std::string>& qd_http,

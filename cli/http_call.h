@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http_request.h"  // QueryEscape
 #include "q/status.h"
 
 namespace q::cli {
@@ -34,8 +35,5 @@ Status ParseJson(const std::string& address, const std::string& body, nlohmann::
 Status QdHttpAddresses(const std::vector<std::string>& qd_http,
                        const std::vector<std::string>& lookupd_http, const std::string& topic,
                        std::vector<std::string>* out);
-
-// Percent-encodes a query-string value.
-std::string QueryEscape(const std::string& v);
 
 }  // namespace q::cli

@@ -1,11 +1,9 @@
 #include "lookupd/options.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <sstream>
 
+#include "common/command_line.h"
 #include "common/duration.h"
-#include "common/go_flags.h"
 
 namespace q::lookupd {
 
@@ -37,26 +35,10 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
                  "duration of time a producer will remain tombstoned if registration remains")
       ->default_str(tombstone_lifetime);
 
-  std::vector<std::string> args = NormaliseGoArgs(argc, argv);
   // nsqlookupd's config keys are its flag names with '_' and need no aliases.
-  if (std::string error; !PrependConfigFile(&args, {}, &error)) {
-    result.exit_code = 1;
-    result.message = "qlookupd: " + error;
-    return result;
-  }
-  std::reverse(args.begin(), args.end());  // CLI11 takes argv-style input reversed
-  try {
-    app.parse(args);
-  } catch (const CLI::Success& e) {
-    std::ostringstream out;
-    app.exit(e, out, out);
-    result.message = out.str();
-    return result;
-  } catch (const CLI::ParseError& e) {
-    std::ostringstream out;
-    result.exit_code = app.exit(e, out, out);
-    result.message = out.str();
-    if (result.message.empty()) result.message = std::string("qlookupd: ") + e.what();
+  if (auto exit = ParseCommandLine(app, argc, argv, {}, "qlookupd")) {
+    result.exit_code = exit->exit_code;
+    result.message = std::move(exit->message);
     return result;
   }
 

@@ -4,10 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <sstream>
 
+#include "common/command_line.h"
 #include "common/duration.h"
-#include "common/go_flags.h"
 
 namespace q {
 
@@ -124,8 +123,9 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
       ->capture_default_str()->expected(0, 1)->default_val("true");
   app.add_option("--statsd-udp-packet-size", o.statsd_udp_packet_size, "the size in bytes of statsd UDP packets")
       ->capture_default_str();
-  app.add_option("--statsd-exclude-ephemeral", o.statsd_exclude_ephemeral, "omit ephemeral topics and channels from statsd metrics")
-      ->expected(0, 1)->default_val("false");
+  // A Go bool flag: bare means true, "=false" turns it off (an option with a default value
+  // would take its default, false, when given bare).
+  app.add_flag("--statsd-exclude-ephemeral", o.statsd_exclude_ephemeral, "omit ephemeral topics and channels from statsd metrics");
   app.add_option("--e2e-processing-latency-percentile", o.e2e_processing_latency_percentiles,
                  "message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times)");
   duration("e2e-processing-latency-window-time", &o.e2e_processing_latency_window_time,
@@ -136,31 +136,15 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--topology-zone", o.topology_zone, "availability zone this qd is in");
   app.add_option("--worker-threads", o.worker_threads, "I/O and queue threads (0 = one per core)")->capture_default_str();
 
-  std::vector<std::string> args = NormaliseGoArgs(argc, argv);
   // A --config file supplies defaults that flags on the command line override. nsqd's config
   // names for the repeatable flags differ from the flag names.
   static const ConfigAliases kAliases = {
       {"nsqlookupd-tcp-addresses", "lookupd-tcp-address"},
       {"auth-http-addresses", "auth-http-address"},
       {"e2e-processing-latency-percentiles", "e2e-processing-latency-percentile"}};
-  if (std::string error; !PrependConfigFile(&args, kAliases, &error)) {
-    result.exit_code = 1;
-    result.message = "qd: " + error;
-    return result;
-  }
-  std::reverse(args.begin(), args.end());  // CLI11 takes argv-style input reversed
-  try {
-    app.parse(args);
-  } catch (const CLI::Success& e) {
-    std::ostringstream out;
-    app.exit(e, out, out);
-    result.message = out.str();
-    return result;
-  } catch (const CLI::ParseError& e) {
-    std::ostringstream out;
-    result.exit_code = app.exit(e, out, out);
-    result.message = out.str();
-    if (result.message.empty()) result.message = std::string("qd: ") + e.what();
+  if (auto exit = ParseCommandLine(app, argc, argv, kAliases, "qd")) {
+    result.exit_code = exit->exit_code;
+    result.message = std::move(exit->message);
     return result;
   }
 

@@ -91,14 +91,4 @@ auto RunSync(Shard& shard, F&& f, std::chrono::milliseconds timeout = std::chron
   return future.get();
 }
 
-// From a coroutine on another shard: co_await RunOn(shard, f) runs f() on `shard` and
-// resumes on the caller's executor with its result. (Callers on the shard itself call f
-// directly.) Not a coroutine itself, so f lives in co_spawn's own frame.
-template <class F>
-auto RunOn(Shard& shard, F f) {
-  using R = std::invoke_result_t<F&>;
-  return asio::co_spawn(
-      shard.io(), [fn = std::move(f)]() mutable -> asio::awaitable<R> { co_return fn(); }, asio::use_awaitable);
-}
-
 }  // namespace q

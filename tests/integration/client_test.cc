@@ -279,13 +279,13 @@ TEST_F(ClientTest, QctlReportsBadInputInOneLine) {
 }
 
 TEST_F(ClientTest, QctlBenchWriterAndReaderPrintFigures) {
-  CommandResult w = RunQctl("bench writer --duration 1s --size 100 --batch-size 50 --connections 2 "
+  CommandResult w = RunQctl("bench writer --duration 500ms --size 100 --batch-size 50 --connections 2 "
                         "--topic bench --qd-tcp-address " + Addr());
   ASSERT_EQ(w.exit_code, 0) << w.output;
   EXPECT_NE(w.output.find("writer: "), std::string::npos) << w.output;
   EXPECT_NE(w.output.find(" msgs/s, "), std::string::npos) << w.output;
   EXPECT_NE(w.output.find(" MB/s"), std::string::npos) << w.output;
-  CommandResult r = RunQctl("bench reader --duration 1s --size 100 --topic bench --qd-tcp-address " +
+  CommandResult r = RunQctl("bench reader --duration 500ms --size 100 --topic bench --qd-tcp-address " +
                         Addr());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find(" msgs/s, "), std::string::npos) << r.output;

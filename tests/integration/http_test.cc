@@ -102,9 +102,9 @@ class HttpTest : public QdFixture {
   }
 
   void CreateTopicAndChannel(const std::string& topic, const std::string& channel) {
-    ASSERT_TRUE(HttpEmptyOk(Post("/topic/create?topic=" + UrlEncode(topic))));
+    ASSERT_TRUE(HttpEmptyOk(Post("/topic/create?topic=" + QueryEscape(topic))));
     ASSERT_TRUE(HttpEmptyOk(
-        Post("/channel/create?topic=" + UrlEncode(topic) + "&channel=" + UrlEncode(channel))));
+        Post("/channel/create?topic=" + QueryEscape(topic) + "&channel=" + QueryEscape(channel))));
   }
 
   bool TopicExists(const std::string& topic) { return TopicStats(topic).is_object(); }
@@ -718,7 +718,7 @@ TEST_F(HttpTest, EphemeralTopicDisappearsWithItsLastChannel) {
 
 TEST_F(HttpTest, EphemeralChannelCreatedOverHttpStays) {
   ASSERT_TRUE(HttpEmptyOk(Post("/topic/create?topic=t")));
-  ASSERT_TRUE(HttpEmptyOk(Post("/channel/create?topic=t&channel=" + UrlEncode("h#ephemeral"))));
+  ASSERT_TRUE(HttpEmptyOk(Post("/channel/create?topic=t&channel=" + QueryEscape("h#ephemeral"))));
   EXPECT_TRUE(ChannelExists("t", "h#ephemeral"));
   // Still there after the scanner and pump had time to run.
   std::this_thread::sleep_for(300ms);

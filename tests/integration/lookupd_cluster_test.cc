@@ -241,16 +241,16 @@ TEST_F(ClusterTest, DeletionsOnQdAreUnregistered) {
   for (int l = 0; l < 2; ++l) {
     EXPECT_TRUE(WaitForLookup(l, topic, QdPorts({1})));
     EXPECT_TRUE(WaitFor(
-        [&] { return LookupdJson(l, "/lookup?topic=" + UrlEncode(topic))["channels"] == json::array({"c#ephemeral"}); },
+        [&] { return LookupdJson(l, "/lookup?topic=" + QueryEscape(topic))["channels"] == json::array({"c#ephemeral"}); },
         kRegisterTimeout));
   }
   consumer.Close();
   for (int l = 0; l < 2; ++l) {
     EXPECT_TRUE(WaitFor(
-        [&] { return HttpCall(lookupd(l).http_port(), "GET", "/lookup?topic=" + UrlEncode(topic)).status == 404; },
+        [&] { return HttpCall(lookupd(l).http_port(), "GET", "/lookup?topic=" + QueryEscape(topic)).status == 404; },
         kRegisterTimeout))
         << "lookupd " << l << ": " << LookupdJson(l, "/debug").dump();
-    EXPECT_TRUE(LookupdJson(l, "/channels?topic=" + UrlEncode(topic))["channels"].empty());
+    EXPECT_TRUE(LookupdJson(l, "/channels?topic=" + QueryEscape(topic))["channels"].empty());
   }
 }
 
@@ -258,7 +258,7 @@ TEST_F(ClusterTest, NewTopicGetsTheChannelsTheClusterKnows) {
   QdPost(0, "/topic/create?topic=pre");
   QdPost(0, "/channel/create?topic=pre&channel=archive");
   // An ephemeral channel known to a lookupd is never pre-created.
-  ASSERT_EQ(HttpCall(lookupd(1).http_port(), "POST", "/channel/create?topic=pre&channel=" + UrlEncode("tmp#ephemeral")).status,
+  ASSERT_EQ(HttpCall(lookupd(1).http_port(), "POST", "/channel/create?topic=pre&channel=" + QueryEscape("tmp#ephemeral")).status,
             200);
   ASSERT_TRUE(WaitFor([&] { return LookupdJson(0, "/channels?topic=pre")["channels"] == json::array({"archive"}); },
                       kRegisterTimeout));

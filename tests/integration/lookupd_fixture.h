@@ -53,7 +53,7 @@ inline HttpReply HttpCall(int port, const std::string& method, const std::string
 // tcp_port of every producer /lookup lists for topic on the lookupd at http_port, sorted;
 // empty when the topic is unknown (404) or the call failed.
 inline std::vector<int> LookupTcpPorts(int http_port, const std::string& topic) {
-  HttpReply r = HttpCall(http_port, "GET", "/lookup?topic=" + UrlEncode(topic));
+  HttpReply r = HttpCall(http_port, "GET", "/lookup?topic=" + QueryEscape(topic));
   std::vector<int> ports;
   json j = r.Json();
   if (r.status != 200 || !j.is_object() || !j["producers"].is_array()) return ports;

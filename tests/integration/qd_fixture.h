@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <cctype>
 #include <chrono>
 #include <climits>
 #include <functional>
@@ -21,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http_request.h"  // QueryEscape: '#' in ephemeral names would start a fragment
 #include "tests/integration/qd_process.h"
 #include "tests/integration/test_client.h"
 
@@ -47,22 +47,6 @@ inline const json* FindByName(const json& array, const char* key, const std::str
     if (e.is_object() && e.contains(key) && e[key] == name) return &e;
   }
   return nullptr;
-}
-
-// Percent-encodes a query-string value ('#' in ephemeral names would start a fragment).
-inline std::string UrlEncode(const std::string& v) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 // j[key] as T, or def when j is not an object, lacks key, or holds another type. Stats
@@ -139,6 +123,12 @@ class QdFixture : public ::testing::Test {
     return Http().Post(path.c_str(), body, "application/octet-stream");
   }
   httplib::Result Get(const std::string& path) { return Http().Get(path.c_str()); }
+  // POST that must answer 200; use with ASSERT_NO_FATAL_FAILURE.
+  void PostOk(const std::string& path) {
+    auto r = Post(path);
+    ASSERT_TRUE(r) << "POST " << path << " failed";
+    ASSERT_EQ(r->status, 200) << "POST " << path << " -> " << r->body;
+  }
 
   // GET /stats?format=json[&extra]; a null json if the request or parse failed (recorded).
   json Stats(const std::string& extra_query = "") {
@@ -163,7 +153,7 @@ class QdFixture : public ::testing::Test {
 
   // Stats of one topic / channel; a null json if it does not exist.
   json TopicStats(const std::string& topic) {
-    json s = Stats("topic=" + UrlEncode(topic));
+    json s = Stats("topic=" + QueryEscape(topic));
     if (!s.is_object() || !s.contains("topics")) return json();
     const json* t = FindByName(s["topics"], "topic_name", topic);
     return t ? *t : json();

@@ -52,13 +52,6 @@ class RestartTest : public QdFixture {
     }
   }
 
-  // POST that must answer 200.
-  void PostOk(const std::string& path) {
-    auto r = Post(path);
-    ASSERT_TRUE(r) << "POST " << path << " failed";
-    ASSERT_EQ(r->status, 200) << "POST " << path << " -> " << r->body;
-  }
-
   void CleanRestart() {
     ASSERT_TRUE(qd_->Stop()) << "SIGTERM must shut qd down cleanly: " << qd_->ExitDescription();
     ASSERT_TRUE(qd_->Start()) << "qd failed to restart on the same data dir";

@@ -14,6 +14,17 @@ std::string Pub(const std::string& topic, const std::string& body) {
   return "PUB " + topic + "\n" + BE32(static_cast<uint32_t>(body.size())) + body;
 }
 
+std::string Identify(const std::string& json) {
+  return "IDENTIFY\n" + BE32(static_cast<uint32_t>(json.size())) + json;
+}
+
+constexpr const char* kIdentifyTls = R"({"feature_negotiation":true,"tls_v1":true})";
+
+// A PUB sent over c's TLS session is answered OK.
+bool PubOverTlsWorks(TlsClient& c, const std::string& topic) {
+  return c.SendTls(Pub(topic, "x")) && IsOk(c.ReadTlsSkippingHeartbeats());
+}
+
 class TlsFixture : public QdFixture {
  protected:
   std::vector<std::string> Flags() const override {
@@ -32,16 +43,27 @@ class TlsFixture : public QdFixture {
     ASSERT_FALSE(Certs().dir.empty()) << "tests/make_test_certs.sh failed (is openssl installed?)";
     QdFixture::SetUp();
   }
+
+  // A client connected to qd's TCP port (magic sent, nothing else) that trusts the test CA
+  // and presents cert/key when given; nullptr if it could not connect.
+  std::unique_ptr<TlsClient> NewTlsClient(const std::string& cert = "", const std::string& key = "") {
+    contexts_.push_back(ClientContext(Certs().ca, cert, key));
+    auto c = std::make_unique<TlsClient>(*contexts_.back());
+    if (!c->Connect(qd_->tcp_port())) return nullptr;
+    return c;
+  }
+
+ private:
+  std::vector<std::unique_ptr<asio::ssl::context>> contexts_;  // outlive the test's clients
 };
 
 using TlsTest = TlsFixture;
 
 TEST_F(TlsTest, NegotiationOrderIsPlainResponseThenHandshakeThenOkOverTls) {
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  std::string body = R"({"feature_negotiation":true,"tls_v1":true})";
-  ASSERT_TRUE(c.SendPlain("IDENTIFY\n" + BE32(static_cast<uint32_t>(body.size())) + body));
+  auto client = NewTlsClient();
+  ASSERT_TRUE(client);
+  TlsClient& c = *client;
+  ASSERT_TRUE(c.SendPlain(Identify(kIdentifyTls)));
   // 1. The JSON response, in the clear.
   Frame f = c.ReadPlainFrame();
   ASSERT_TRUE(f.is_frame()) << f.Describe();
@@ -62,11 +84,10 @@ TEST_F(TlsTest, CommandSentRightBehindTheHandshakeIsAnswered) {
   // A client that does not wait for the upgrade's OK. Its PUB may reach qd together with
   // its Finished (then the records are inside the session when the handshake ends); this
   // test cannot force that interleaving, it only shows pipelining after the handshake works.
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  std::string body = R"({"feature_negotiation":true,"tls_v1":true})";
-  ASSERT_TRUE(c.SendPlain("IDENTIFY\n" + BE32(static_cast<uint32_t>(body.size())) + body));
+  auto client = NewTlsClient();
+  ASSERT_TRUE(client);
+  TlsClient& c = *client;
+  ASSERT_TRUE(c.SendPlain(Identify(kIdentifyTls)));
   ASSERT_TRUE(c.ReadPlainFrame().is_frame());
   ASSERT_EQ(c.Handshake(), "");
   ASSERT_TRUE(c.SendTls(Pub("tls_pipelined", "x")));
@@ -77,25 +98,24 @@ TEST_F(TlsTest, CommandSentRightBehindTheHandshakeIsAnswered) {
 TEST_F(TlsTest, ConsumersKeepTheirSessionWhenMovingToTheTopicsShard) {
   // Several subscribers on several topics: with 4 shards most SUBs move the connection to
   // another thread, and the TLS session has to survive the move.
-  auto ctx = ClientContext(Certs().ca);
   constexpr int kTopics = 4;
   std::vector<std::unique_ptr<TlsClient>> subs;
   for (int i = 0; i < kTopics; ++i) {
-    auto c = std::make_unique<TlsClient>(*ctx);
-    ASSERT_TRUE(c->Connect(qd_->tcp_port()));
+    auto c = NewTlsClient();
+    ASSERT_TRUE(c);
     ASSERT_EQ(c->Upgrade(), "");
     ASSERT_TRUE(c->SendTls("SUB tls_move" + std::to_string(i) + " ch\n"));
     ASSERT_TRUE(IsOk(c->ReadTlsSkippingHeartbeats())) << "SUB " << i;
     ASSERT_TRUE(c->SendTls("RDY 10\n"));
     subs.push_back(std::move(c));
   }
-  TlsClient pub(*ctx);
-  ASSERT_TRUE(pub.Connect(qd_->tcp_port()));
-  ASSERT_EQ(pub.Upgrade(), "");
+  auto pub = NewTlsClient();
+  ASSERT_TRUE(pub);
+  ASSERT_EQ(pub->Upgrade(), "");
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < kTopics; ++i) {
-      ASSERT_TRUE(pub.SendTls(Pub("tls_move" + std::to_string(i), "m" + std::to_string(round))));
-      ASSERT_TRUE(IsOk(pub.ReadTlsSkippingHeartbeats()));
+      ASSERT_TRUE(pub->SendTls(Pub("tls_move" + std::to_string(i), "m" + std::to_string(round))));
+      ASSERT_TRUE(IsOk(pub->ReadTlsSkippingHeartbeats()));
     }
   }
   for (int i = 0; i < kTopics; ++i) {
@@ -122,20 +142,18 @@ TEST_F(TlsTest, ConsumersKeepTheirSessionWhenMovingToTheTopicsShard) {
 
 TEST_F(TlsTest, CompressionNegotiatedWithTlsIsRefusedTogetherWithBoth) {
   // Both compressions at once is still fatal before anything is upgraded.
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  std::string body = R"({"feature_negotiation":true,"tls_v1":true,"snappy":true,"deflate":true})";
-  ASSERT_TRUE(c.SendPlain("IDENTIFY\n" + BE32(static_cast<uint32_t>(body.size())) + body));
+  auto client = NewTlsClient();
+  ASSERT_TRUE(client);
+  TlsClient& c = *client;
+  ASSERT_TRUE(c.SendPlain(Identify(R"({"feature_negotiation":true,"tls_v1":true,"snappy":true,"deflate":true})")));
   EXPECT_TRUE(IsError(c.ReadPlainFrame(), "E_IDENTIFY_FAILED"));
 }
 
 TEST_F(TlsTest, GarbageInsteadOfAHandshakeEndsTheConnection) {
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  std::string body = R"({"feature_negotiation":true,"tls_v1":true})";
-  ASSERT_TRUE(c.SendPlain("IDENTIFY\n" + BE32(static_cast<uint32_t>(body.size())) + body));
+  auto client = NewTlsClient();
+  ASSERT_TRUE(client);
+  TlsClient& c = *client;
+  ASSERT_TRUE(c.SendPlain(Identify(kIdentifyTls)));
   ASSERT_TRUE(c.ReadPlainFrame().is_frame());
   ASSERT_TRUE(c.SendPlain(std::string(300, 'x')));
   // No TLS record, so no alert: E_IDENTIFY_FAILED in the clear (as nsqd), then the close.
@@ -212,12 +230,10 @@ TEST_F(TlsRequiredTest, IdentifyWithoutTlsThenSubIsFatalInvalid) {
 }
 
 TEST_F(TlsRequiredTest, AfterTheUpgradeCommandsWork) {
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  ASSERT_EQ(c.Upgrade(), "");
-  ASSERT_TRUE(c.SendTls(Pub("tls_req", "x")));
-  EXPECT_TRUE(IsOk(c.ReadTlsSkippingHeartbeats()));
+  auto c = NewTlsClient();
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->Upgrade(), "");
+  EXPECT_TRUE(PubOverTlsWorks(*c, "tls_req"));
 }
 
 TEST_F(TlsRequiredTest, PlainHttpAnswersTlsRequiredWithTheHttpsPort) {
@@ -252,12 +268,10 @@ class TlsClientAuthTest : public TlsFixture {
 };
 
 TEST_F(TlsClientAuthTest, ClientWithCertificateFromTheCaIsAccepted) {
-  auto ctx = ClientContext(Certs().ca, Certs().client_cert, Certs().client_key);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  ASSERT_EQ(c.Upgrade(), "");
-  ASSERT_TRUE(c.SendTls(Pub("tls_auth", "x")));
-  EXPECT_TRUE(IsOk(c.ReadTlsSkippingHeartbeats()));
+  auto c = NewTlsClient(Certs().client_cert, Certs().client_key);
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->Upgrade(), "");
+  EXPECT_TRUE(PubOverTlsWorks(*c, "tls_auth"));
 }
 
 TEST_F(TlsClientAuthTest, HttpsAsksForTheClientCertificateToo) {
@@ -268,21 +282,19 @@ TEST_F(TlsClientAuthTest, HttpsAsksForTheClientCertificateToo) {
 }
 
 TEST_F(TlsClientAuthTest, ClientWithoutCertificateIsRefused) {
-  auto ctx = ClientContext(Certs().ca);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
+  auto c = NewTlsClient();
+  ASSERT_TRUE(c);
   // TLS 1.3 finishes the client's side of the handshake before the server has checked the
   // certificate: the refusal shows as an alert or a closed connection instead of the OK.
-  EXPECT_NE(c.Upgrade(), "");
+  EXPECT_NE(c->Upgrade(), "");
   ASSERT_TRUE(qd_->WaitForLog("TLS handshake", 5s));
   EXPECT_TRUE(qd_->IsRunning());
 }
 
 TEST_F(TlsClientAuthTest, ClientWithCertificateFromAnotherCaIsRefused) {
-  auto ctx = ClientContext(Certs().ca, Certs().other_client_cert, Certs().other_client_key);
-  TlsClient c(*ctx);
-  ASSERT_TRUE(c.Connect(qd_->tcp_port()));
-  EXPECT_NE(c.Upgrade(), "");
+  auto c = NewTlsClient(Certs().other_client_cert, Certs().other_client_key);
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->Upgrade(), "");
   ASSERT_TRUE(qd_->WaitForLog("TLS handshake", 5s));
 }
 
