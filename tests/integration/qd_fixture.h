@@ -124,8 +124,8 @@ class QdFixture : public ::testing::Test {
   }
   httplib::Result Get(const std::string& path) { return Http().Get(path.c_str()); }
   // POST that must answer 200; use with ASSERT_NO_FATAL_FAILURE.
-  void PostOk(const std::string& path) {
-    auto r = Post(path);
+  void PostOk(const std::string& path, const std::string& body = "") {
+    auto r = Post(path, body);
     ASSERT_TRUE(r) << "POST " << path << " failed";
     ASSERT_EQ(r->status, 200) << "POST " << path << " -> " << r->body;
   }

@@ -48,12 +48,6 @@ class TxTest : public QdFixture {
  protected:
   std::vector<std::string> Flags() const override { return {"--tx-check-interval=200ms", "--tx-max-checks=50"}; }
 
-  void PostOk(const std::string& path, const std::string& body = "") {
-    auto res = Post(path, body);
-    ASSERT_TRUE(res) << "POST " << path << ": " << httplib::to_string(res.error());
-    ASSERT_EQ(res->status, 200) << "POST " << path << ": " << res->body;
-  }
-
   // A connection identified as a transaction producer of group.
   TestClient NewTxProducer(const std::string& group) {
     TestClient c = NewClient();
@@ -318,7 +312,7 @@ TEST_F(TxTest, CheckBackOverHttpDecidesByTheCheckUrl) {
   CheckServer server({{"h-commit", {"commit"}},
                       {"h-rollback", {" ROLLBACK\n"}},
                       {"h-later", {"unknown", "500", "commit"}}});
-  std::string url = UrlEncode(server.url());
+  std::string url = QueryEscape(server.url());
   ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=h-commit&check_url=" + url, "hc"));
   ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=h-rollback&check_url=" + url, "hr"));
   ASSERT_NO_FATAL_FAILURE(PostOk("/txpub?topic=orders&txid=h-later&check_url=" + url, "hl"));
