@@ -102,6 +102,9 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
                       {"feature_negotiation", true},
                       {"heartbeat_interval", identify.heartbeat_interval_ms}};
   if (identify.msg_timeout_ms > 0) j["msg_timeout"] = identify.msg_timeout_ms;
+  if (identify.output_buffer_timeout_ms != 0) {
+    j["output_buffer_timeout"] = identify.output_buffer_timeout_ms;
+  }
   std::string out(wire::kMagicV2);
   command::AppendIdentify(out, j.dump());
   if (!conn->Write(out)) {

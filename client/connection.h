@@ -24,6 +24,7 @@ struct IdentifyOptions {
   std::string user_agent;
   int heartbeat_interval_ms = 30000;
   int msg_timeout_ms = 0;  // 0: not sent
+  int output_buffer_timeout_ms = 0;  // 0: not sent (qd's default, 250 ms); -1: no delay
 };
 
 class Connection {

@@ -102,7 +102,7 @@ struct Consumer::Impl {
     }
     Status status;
     IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms,
-                       options.msg_timeout_ms};
+                       options.msg_timeout_ms, options.output_buffer_timeout_ms};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     if (!c) return status;
     std::string sub;

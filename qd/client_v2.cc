@@ -20,6 +20,10 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 // nsqd reads lines through a 16 KiB buffer; a longer line ends the connection.
 constexpr size_t kMaxLineLength = 16 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
+// An idle consumer only ever reads short commands: its read buffer starts at this and
+// doubles up to kReadChunk when a read fills it (a publisher), so 10,000 idle connections do
+// not pin 64 KiB each.
+constexpr size_t kInitialReadBuffer = 4 * 1024;
 
 int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -50,7 +54,7 @@ ClientV2::ClientV2(Qd& qd, Shard& shard, asio::ip::tcp::socket socket)
   connect_ts_ = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  read_buf_.resize(kReadChunk);
+  read_buf_.resize(kInitialReadBuffer);
 }
 
 ClientV2::~ClientV2() = default;
@@ -177,6 +181,9 @@ asio::awaitable<bool> ClientV2::Fill(size_t n) {
     }
     if (!layered) {
       read_end_ += got;
+      if (got == room && read_buf_.size() < kReadChunk) {
+        read_buf_.resize(std::min(read_buf_.size() * 2, kReadChunk));
+      }
       continue;
     }
     if (!DecodeInput(std::string_view(raw_buf_.data(), got))) co_return false;
