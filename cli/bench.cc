@@ -164,7 +164,11 @@ int RunReader(const BenchOptions& o) {
   co.max_in_flight = o.max_in_flight;
   co.concurrency = 1;
   co.output_buffer_timeout_ms = o.output_buffer_timeout_ms;
+  // When the last message arrived: a reader that drains a backlog before --duration ends
+  // reports its rate over the time messages flowed as well.
+  std::atomic<int64_t> last_ns{0};
   auto handler = [&](Delivery& m) {
+    last_ns.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     auto now = std::chrono::system_clock::now().time_since_epoch();
     histogram->Record(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() -
                       m.timestamp());
@@ -195,6 +199,14 @@ int RunReader(const BenchOptions& o) {
   std::printf("reader: %llu msgs in %.2fs: %.0f msgs/s, %.2f MB/s\n",
               static_cast<unsigned long long>(total), secs, rate,
               static_cast<double>(total_bytes) / secs / 1e6);
+  if (total > 0) {
+    double active = Seconds(Clock::duration(last_ns.load()) - start.time_since_epoch());
+    if (active > 0 && active < secs - 0.5) {
+      std::printf("reader: drained: %llu msgs in %.2fs (until the last message): %.0f msgs/s\n",
+                  static_cast<unsigned long long>(total), active,
+                  static_cast<double>(total) / active);
+    }
+  }
   auto ms = [&](double p) { return static_cast<double>(histogram->Percentile(p)) / 1e6; };
   std::printf("reader: end-to-end latency p50=%.3fms p99=%.3fms p99.9=%.3fms (%llu samples)\n",
               ms(0.50), ms(0.99), ms(0.999),
