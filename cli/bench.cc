@@ -33,6 +33,8 @@ struct BenchOptions {
   int connections = 1;
   int pipeline = 4;
   int max_in_flight = 2500;
+  int64_t rate = 0;                  // writer: messages/s over all connections; 0 = flat out
+  int output_buffer_timeout_ms = 0;  // reader: 0 = qd's default
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -81,6 +83,13 @@ int RunWriter(const BenchOptions& o) {
   if (!v.ok()) return Fail("bench", v.message());
   if (o.batch_size < 1) return Fail("bench", "--batch-size must be >= 1");
   if (o.pipeline < 1) return Fail("bench", "--pipeline must be >= 1");
+  if (o.rate < 0) return Fail("bench", "--rate must be >= 0");
+  // With --rate, each connection sends one batch every batch_interval (steady, not bursty).
+  std::chrono::nanoseconds batch_interval{0};
+  if (o.rate > 0) {
+    batch_interval = std::chrono::nanoseconds(static_cast<int64_t>(
+        1e9 * static_cast<double>(o.batch_size) * o.connections / static_cast<double>(o.rate)));
+  }
 
   std::vector<std::unique_ptr<Producer>> producers;
   for (int i = 0; i < o.connections; ++i) {
@@ -88,9 +97,10 @@ int RunWriter(const BenchOptions& o) {
     Status s = producers.back()->Connect();
     if (!s.ok()) return Fail("bench", s.message());
   }
-  std::printf("writer: %d connection(s), MPUB batch %d, %lld-byte messages, %s to %s topic %s\n",
+  std::printf("writer: %d connection(s), MPUB batch %d, %lld-byte messages, %s to %s topic %s%s\n",
               o.connections, o.batch_size, static_cast<long long>(o.size), o.duration.c_str(),
-              o.address.c_str(), o.topic.c_str());
+              o.address.c_str(), o.topic.c_str(),
+              o.rate > 0 ? (", rate " + std::to_string(o.rate) + " msgs/s").c_str() : "");
   std::fflush(stdout);
   const std::vector<std::string> batch(static_cast<size_t>(o.batch_size),
                                        std::string(static_cast<size_t>(o.size), 'a'));
@@ -116,7 +126,12 @@ int RunWriter(const BenchOptions& o) {
         }
         published.fetch_add(batch.size());
       };
+      auto next = Clock::now();
       while (Clock::now() < end && !failed.load()) {
+        if (o.rate > 0) {
+          std::this_thread::sleep_until(next);
+          next += batch_interval;
+        }
         pending.push_back(producer->MultiPublish(o.topic, batch));
         if (pending.size() >= static_cast<size_t>(o.pipeline)) settle();
       }
@@ -148,7 +163,12 @@ int RunReader(const BenchOptions& o) {
   Consumer::Options co;
   co.max_in_flight = o.max_in_flight;
   co.concurrency = 1;
+  co.output_buffer_timeout_ms = o.output_buffer_timeout_ms;
+  // When the last message arrived: a reader that drains a backlog before --duration ends
+  // reports its rate over the time messages flowed as well.
+  std::atomic<int64_t> last_ns{0};
   auto handler = [&](Delivery& m) {
+    last_ns.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     auto now = std::chrono::system_clock::now().time_since_epoch();
     histogram->Record(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() -
                       m.timestamp());
@@ -179,6 +199,14 @@ int RunReader(const BenchOptions& o) {
   std::printf("reader: %llu msgs in %.2fs: %.0f msgs/s, %.2f MB/s\n",
               static_cast<unsigned long long>(total), secs, rate,
               static_cast<double>(total_bytes) / secs / 1e6);
+  if (total > 0) {
+    double active = Seconds(Clock::duration(last_ns.load()) - start.time_since_epoch());
+    if (active > 0 && active < secs - 0.5) {
+      std::printf("reader: drained: %llu msgs in %.2fs (until the last message): %.0f msgs/s\n",
+                  static_cast<unsigned long long>(total), active,
+                  static_cast<double>(total) / active);
+    }
+  }
   auto ms = [&](double p) { return static_cast<double>(histogram->Percentile(p)) / 1e6; };
   std::printf("reader: end-to-end latency p50=%.3fms p99=%.3fms p99.9=%.3fms (%llu samples)\n",
               ms(0.50), ms(0.99), ms(0.999),
@@ -207,6 +235,8 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   writer->add_option("--batch-size", o->batch_size, "messages per MPUB")->capture_default_str();
   writer->add_option("--pipeline", o->pipeline, "MPUBs outstanding per connection")
       ->capture_default_str();
+  writer->add_option("--rate", o->rate, "messages/s over all connections (0: as fast as possible)")
+      ->capture_default_str();
   writer->footer(
       "Example:\n  qctl bench writer --connections 2 --batch-size 200 --size 100 --duration 10s");
   writer->callback([o, exit_code] { *exit_code = RunWriter(*o); });
@@ -215,10 +245,14 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   reader->add_option("--channel", o->channel, "channel")->capture_default_str();
   reader->add_option("--max-in-flight,--rdy", o->max_in_flight, "RDY per connection")
       ->capture_default_str();
+  reader->add_option("--output-buffer-timeout", o->output_buffer_timeout_ms,
+                     "ms qd may hold deliveries to batch writes (0: qd's default, -1: none)")
+      ->capture_default_str();
   reader->footer(
       "Latency = receive time - the message's publish timestamp (set by qd).\n"
       "Example:\n  qctl bench reader --connections 2 --size 100 --duration 10s");
   reader->callback([o, exit_code] { *exit_code = RunReader(*o); });
+  AddBenchIdleCommand(bench, exit_code);
 }
 
 }  // namespace q::cli

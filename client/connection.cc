@@ -102,6 +102,9 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
                       {"feature_negotiation", true},
                       {"heartbeat_interval", identify.heartbeat_interval_ms}};
   if (identify.msg_timeout_ms > 0) j["msg_timeout"] = identify.msg_timeout_ms;
+  if (identify.output_buffer_timeout_ms != 0) {
+    j["output_buffer_timeout"] = identify.output_buffer_timeout_ms;
+  }
   std::string out(wire::kMagicV2);
   command::AppendIdentify(out, j.dump());
   if (!conn->Write(out)) {
@@ -133,13 +136,38 @@ Connection::~Connection() { close(fd_); }
 
 bool Connection::Write(std::string_view bytes) {
   std::lock_guard lock(write_mu_);
+  return SendLocked(bytes);
+}
+
+void Connection::Buffer(std::string_view bytes) {
+  std::lock_guard lock(write_mu_);
+  pending_.append(bytes);
+  if (pending_.size() >= kMaxPending) SendLocked({});
+}
+
+bool Connection::Flush() {
+  std::lock_guard lock(write_mu_);
+  return SendLocked({});
+}
+
+bool Connection::SendLocked(std::string_view bytes) {
+  if (!pending_.empty()) {
+    // Buffered commands go first, in one send with these bytes.
+    pending_.append(bytes);
+    bytes = pending_;
+  }
+  bool ok = true;
   while (!bytes.empty()) {
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
-  return true;
+  pending_.clear();
+  return ok;
 }
 
 bool Connection::ReadFrame(wire::FrameType* type, std::string_view* data) {

@@ -24,6 +24,7 @@ struct IdentifyOptions {
   std::string user_agent;
   int heartbeat_interval_ms = 30000;
   int msg_timeout_ms = 0;  // 0: not sent
+  int output_buffer_timeout_ms = 0;  // 0: not sent (qd's default, 250 ms); -1: no delay
 };
 
 class Connection {
@@ -35,8 +36,13 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Sends all of bytes; false once the connection failed or was shut down.
+  // Sends all of bytes (after anything Buffer()ed); false once the connection failed or was
+  // shut down.
   bool Write(std::string_view bytes);
+  // Queues bytes for the next Write or Flush, so that many FINs cost one send(); sends by
+  // itself once kMaxPending bytes wait.
+  void Buffer(std::string_view bytes);
+  bool Flush();
   // Blocks for the next frame; data stays valid until the next ReadFrame. false on EOF/error.
   bool ReadFrame(wire::FrameType* type, std::string_view* data);
   // 0: block forever.
@@ -49,10 +55,14 @@ class Connection {
  private:
   Connection(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
 
+  static constexpr size_t kMaxPending = 8 * 1024;
+  bool SendLocked(std::string_view bytes);
+
   int fd_;
   std::string address_;
   int max_rdy_count_ = 2500;
   std::mutex write_mu_;
+  std::string pending_;  // guarded by write_mu_
   std::string read_buf_;
   size_t read_pos_ = 0;  // start of unconsumed data in read_buf_
 };

@@ -41,6 +41,10 @@ struct ConsumerConn {
   std::thread reader;
 };
 
+namespace {
+ConsumerConn& ConnOf(const std::shared_ptr<void>& p) { return *static_cast<ConsumerConn*>(p.get()); }
+}  // namespace
+
 struct Consumer::Impl {
   Impl(std::string t, std::string c, Handler h, Options o)
       : topic(std::move(t)),
@@ -102,7 +106,7 @@ struct Consumer::Impl {
     }
     Status status;
     IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms,
-                       options.msg_timeout_ms};
+                       options.msg_timeout_ms, options.output_buffer_timeout_ms};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     if (!c) return status;
     std::string sub;
@@ -307,6 +311,8 @@ struct Consumer::Impl {
   }
 
   void HandlerLoop() {
+    // Connections this thread buffered FINs on since its last flush (usually one or two).
+    std::vector<std::shared_ptr<void>> dirty;
     while (true) {
       std::unique_ptr<Delivery> m;
       {
@@ -338,8 +344,17 @@ struct Consumer::Impl {
           }
         }
       }
+      if (std::find(dirty.begin(), dirty.end(), m->conn_) == dirty.end()) dirty.push_back(m->conn_);
       m.reset();
-      std::lock_guard lock(work_mu);
+      std::unique_lock lock(work_mu);
+      if (work.empty()) {
+        // Nothing more to handle right now: the buffered FINs go out (before Stop() can see
+        // this thread idle and close the connections).
+        lock.unlock();
+        for (auto& c : dirty) ConnOf(c).conn->Flush();
+        dirty.clear();
+        lock.lock();
+      }
       --running;
       if (work.empty() && running == 0) idle_cv.notify_all();
     }
@@ -477,9 +492,6 @@ struct Consumer::Impl {
   }
 };
 
-namespace {
-ConsumerConn& ConnOf(const std::shared_ptr<void>& p) { return *static_cast<ConsumerConn*>(p.get()); }
-}  // namespace
 
 void Delivery::Answer(bool success, bool fin, std::chrono::milliseconds delay, bool backoff) {
   if (responded_) return;
@@ -490,11 +502,13 @@ void Delivery::Answer(bool success, bool fin, std::chrono::milliseconds delay, b
   if (backoff && cc.on_outcome) cc.on_outcome(success);
   std::string out;
   if (fin) {
+    // The handler loop flushes once no more work is waiting: one send() per batch of FINs.
     command::AppendFin(out, id_);
+    cc.conn->Buffer(out);
   } else {
     command::AppendReq(out, id_, std::max<int64_t>(0, delay.count()));
+    cc.conn->Write(out);
   }
-  cc.conn->Write(out);
   (fin ? cc.counters->finished : cc.counters->requeued).fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -45,6 +45,7 @@ std::optional<DecodedMessage> DecodeMessage(std::string_view data) {
 
 std::vector<std::string_view> SplitParams(std::string_view line) {
   std::vector<std::string_view> out;
+  out.reserve(4);  // V2 commands have at most 3 words: one allocation per command
   size_t start = 0;
   while (true) {
     size_t sp = line.find(' ', start);

@@ -81,7 +81,8 @@ std::optional<Message> BackedQueue::Pop() {
     cache_complete_ = false;
   }
   for (;;) {
-    std::optional<DiskQueue::Taken> t = disk_->Take();
+    // The record is decoded straight from the read buffer: one copy, into the body.
+    std::optional<DiskQueue::TakenRef> t = disk_->TakeRef();
     if (!t) {
       if (disk_->Depth() == 0) cache_complete_ = true;
       return std::nullopt;

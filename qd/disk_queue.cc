@@ -283,6 +283,7 @@ struct DiskQueue::Impl {
 
   // --- Reading ---------------------------------------------------------------------------
   std::optional<Taken> Take();
+  std::optional<TakenRef> TakeRef();
   std::optional<uint64_t> Skip(const RecordRef& ref);
   void Ack(uint64_t seq);
   std::optional<std::string> ReadAt(const RecordRef& ref);
@@ -797,6 +798,17 @@ DiskQueue::Impl::ReadFile DiskQueue::Impl::OpenReadFile() {
 }
 
 std::optional<DiskQueue::Taken> DiskQueue::Impl::Take() {
+  std::optional<TakenRef> r = TakeRef();
+  if (!r) return std::nullopt;
+  Taken out;
+  out.data.assign(r->data);
+  out.seq = r->seq;
+  out.ref = r->ref;
+  out.handed_before = r->handed_before;
+  return out;
+}
+
+std::optional<DiskQueue::TakenRef> DiskQueue::Impl::TakeRef() {
   if (closed) return std::nullopt;
   while (!CaughtUp()) {
     ReadFile rf = OpenReadFile();
@@ -822,8 +834,8 @@ std::optional<DiskQueue::Taken> DiskQueue::Impl::Take() {
       SkipCorruption();
       continue;
     }
-    Taken out;
-    out.data.assign(payload);
+    TakenRef out;
+    out.data = payload;
     out.seq = next_seq++;
     out.ref = RecordRef{read_seg, read_off, size};
     out.handed_before = HandedBefore(read_seg, read_off);
@@ -900,8 +912,17 @@ std::optional<uint64_t> DiskQueue::Impl::Skip(const RecordRef& ref) {
 }
 
 void DiskQueue::Impl::Ack(uint64_t seq) {
-  auto it = std::lower_bound(outstanding.begin(), outstanding.end(), seq,
-                             [](const Outstanding& o, uint64_t s) { return o.seq < s; });
+  if (outstanding.empty() || seq < outstanding.front().seq) return;
+  // Seqs are handed out one per record, so until a corrupt stretch or a compaction leaves a
+  // gap the entry sits at its distance from the front: no search (a binary search over the
+  // deque was ~10 % of qd's instructions when draining a backlog).
+  auto it = outstanding.end();
+  if (uint64_t i = seq - outstanding.front().seq; i < outstanding.size() && outstanding[i].seq == seq) {
+    it = outstanding.begin() + static_cast<std::ptrdiff_t>(i);
+  } else {
+    it = std::lower_bound(outstanding.begin(), outstanding.end(), seq,
+                          [](const Outstanding& o, uint64_t s) { return o.seq < s; });
+  }
   if (it == outstanding.end() || it->seq != seq || it->acked) return;
   it->acked = true;
   --unacked;
@@ -1063,6 +1084,7 @@ std::optional<std::string> DiskQueue::Pop() {
   return std::move(t->data);
 }
 std::optional<DiskQueue::Taken> DiskQueue::Take() { return impl_->Take(); }
+std::optional<DiskQueue::TakenRef> DiskQueue::TakeRef() { return impl_->TakeRef(); }
 std::optional<uint64_t> DiskQueue::Skip(const RecordRef& ref) { return impl_->Skip(ref); }
 void DiskQueue::Ack(uint64_t seq) { impl_->Ack(seq); }
 std::optional<std::string> DiskQueue::ReadAt(const RecordRef& ref) { return impl_->ReadAt(ref); }

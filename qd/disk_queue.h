@@ -54,6 +54,15 @@ class DiskQueue {
     bool handed_before = false;  // taken (not acknowledged) before the last restart
   };
 
+  // Take() without the copy: data views the record in the queue's read buffer and is valid
+  // until the next call on the queue.
+  struct TakenRef {
+    std::string_view data;
+    uint64_t seq = 0;
+    RecordRef ref;
+    bool handed_before = false;
+  };
+
   // An fdatasync for a sync thread: a duplicate of the write segment's descriptor (closed by
   // the one who runs it) and/or the directory, after a new segment file was created.
   struct SyncJob {
@@ -73,6 +82,7 @@ class DiskQueue {
   std::optional<std::string> Pop();
   // Hands out the oldest unread record; it stays on disk until Ack(seq).
   std::optional<Taken> Take();
+  std::optional<TakenRef> TakeRef();
   // Like Take() for a caller that still holds the record's bytes (a memory cache): moves past
   // the record at ref, which must be the next unread one. nullopt if it is not.
   std::optional<uint64_t> Skip(const RecordRef& ref);

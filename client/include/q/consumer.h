@@ -95,6 +95,10 @@ class Consumer {
     std::chrono::milliseconds max_backoff_duration{120000};  // 0: no consumer-wide backoff
     int heartbeat_interval_ms = 30000;
     int msg_timeout_ms = 0;  // 0: qd's default
+    // How long qd may hold deliveries to batch them into one write (IDENTIFY
+    // output_buffer_timeout): 0 keeps qd's default (250 ms), -1 writes without waiting
+    // (lowest latency), else within qd's [min, max] output buffer timeout.
+    int output_buffer_timeout_ms = 0;
     std::string client_id;
     std::string user_agent = "qclient/1.0";
   };
