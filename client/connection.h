@@ -24,6 +24,7 @@ struct IdentifyOptions {
   std::string user_agent;
   int heartbeat_interval_ms = 30000;
   int msg_timeout_ms = 0;  // 0: not sent
+  std::string tx_group;    // empty: not sent; else Dial fails unless qd echoes it back
 };
 
 class Connection {

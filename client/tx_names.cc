@@ -1,0 +1,42 @@
+#include "client/tx_names.h"
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace q {
+
+namespace {
+bool IsValid(std::string_view s, std::string_view extra) {
+  if (s.empty() || s.size() > 64) return false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) && extra.find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+bool IsValidTxid(std::string_view txid) { return IsValid(txid, "._:-"); }
+bool IsValidTxGroup(std::string_view group) { return IsValid(group, "._-"); }
+
+std::string NewTxid() {
+  static const uint64_t process_part = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
+  static std::atomic<uint64_t> counter{0};
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%llx-%016llx-%llx", static_cast<unsigned long long>(ns),
+                static_cast<unsigned long long>(process_part),
+                static_cast<unsigned long long>(counter.fetch_add(1)));
+  return buf;
+}
+
+}  // namespace q
