@@ -101,7 +101,7 @@ int RunList(const TxOptions& in) {
                         "CHECK URL");
           }
           int64_t ts = Field<int64_t>(h, "timestamp", now);
-          int64_t next = Field<int64_t>(h, "next_check_at", now);
+          int64_t next = Field<int64_t>(h, "next_check_at", 0);  // 0: none scheduled
           std::string url = Field<std::string>(h, "check_url", "");
           std::string group = Field<std::string>(h, "tx_group", "");
           std::printf("%s%-24s %-28s %-16s %8s %6lld %10s %8lld  %s\n",
@@ -109,7 +109,7 @@ int RunList(const TxOptions& in) {
                       topic.c_str(), Field<std::string>(h, "txid", "?").c_str(),
                       group.empty() ? "-" : group.c_str(), FormatDuration(now - ts).c_str(),
                       static_cast<long long>(Field<int64_t>(h, "checks", 0)),
-                      ("in " + FormatDuration(next - now)).c_str(),
+                      next == 0 ? "-" : ("in " + FormatDuration(next - now)).c_str(),
                       static_cast<long long>(Field<int64_t>(h, "body_size", 0)),
                       url.empty() ? "-" : url.c_str());
         }
@@ -145,7 +145,7 @@ int RunDecide(const std::string& action, const TxOptions& in) {
   const std::string cmd = "tx " + action;
   TxOptions o = in;
   if (!IsValidTopicName(o.topic)) return Fail(cmd, "invalid topic name \"" + o.topic + "\"");
-  if (!IsValidTxid(o.txid)) {
+  if (!tx::IsValidTxid(o.txid)) {
     return Fail(cmd, "invalid txid \"" + o.txid + "\" (1-64 characters of [.a-zA-Z0-9_:-])");
   }
   if (o.qd_http.empty() && o.lookupd_http.empty()) o.qd_http.push_back(kDefaultQdHttpAddress);

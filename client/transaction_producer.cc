@@ -86,9 +86,9 @@ struct TransactionProducer::Impl {
   std::thread checker;  // runs the check function
 
   Status Validate(const std::string& topic, const std::string& txid) const {
-    if (!IsValidTxGroup(group)) return Status::Error("invalid tx_group \"" + group + "\"");
+    if (!tx::IsValidTxGroup(group)) return Status::Error("invalid tx_group \"" + group + "\"");
     if (!IsValidTopicName(topic)) return Status::Error("invalid topic name \"" + topic + "\"");
-    if (!IsValidTxid(txid)) return Status::Error("invalid txid \"" + txid + "\"");
+    if (!tx::IsValidTxid(txid)) return Status::Error("invalid txid \"" + txid + "\"");
     return Status::Ok();
   }
 
@@ -142,7 +142,7 @@ struct TransactionProducer::Impl {
   Result Send(const std::string& topic, const std::string& body, const LocalTransaction& local,
               std::string txid) {
     Result r;
-    r.txid = txid.empty() ? NewTxid() : std::move(txid);
+    r.txid = txid.empty() ? tx::NewTxid() : std::move(txid);
     r.outcome = Outcome::kNotPublished;
     r.status = Validate(topic, r.txid);
     if (r.status.ok() && body.empty()) r.status = Status::Error("empty message body");
@@ -203,7 +203,7 @@ struct TransactionProducer::Impl {
       IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms, 0,
                          group};
       std::shared_ptr<Connection> c;
-      if (IsValidTxGroup(group)) {
+      if (tx::IsValidTxGroup(group)) {
         c = Connection::Dial(address, id, options.dial_timeout, &status);
       } else {
         status = Status::Error("invalid tx_group \"" + group + "\"");

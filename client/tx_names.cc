@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <random>
 
-namespace q {
+namespace q::tx {
 
 namespace {
 bool IsValid(std::string_view s, std::string_view extra) {
@@ -39,4 +39,4 @@ std::string NewTxid() {
   return buf;
 }
 
-}  // namespace q
+}  // namespace q::tx

@@ -4,7 +4,8 @@
 #include <string>
 #include <string_view>
 
-namespace q {
+// In q::tx, apart from any q::IsValid* of common/names.h.
+namespace q::tx {
 
 // 1-64 characters of [.a-zA-Z0-9_:-].
 bool IsValidTxid(std::string_view txid);
@@ -15,4 +16,4 @@ bool IsValidTxGroup(std::string_view group);
 // time in ns, a random per-process part and a counter ("1a2b...-9f3c...-7").
 std::string NewTxid();
 
-}  // namespace q
+}  // namespace q::tx

@@ -389,14 +389,14 @@ TEST_F(TxClientTest, QctlTxListCommitRollback) {
       << help.output;
 }
 
-class TxExpiryTest : public TxClientTest {
+class TxClientExpiryTest : public TxClientTest {
  protected:
   std::vector<std::string> Flags() const override {
     return {"--tx-check-interval=100ms", "--tx-max-checks=1"};
   }
 };
 
-TEST_F(TxExpiryTest, QctlTxListShowsExpiredHalfMessages) {
+TEST_F(TxClientExpiryTest, QctlTxListShowsExpiredHalfMessages) {
   auto r = Post("/txpub?topic=orders&txid=o-9001", "nobody answers for this");
   ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   EXPECT_TRUE(WaitForTopicValue("orders", "tx_expired", 1));
