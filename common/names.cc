@@ -23,4 +23,18 @@ bool IsEphemeral(std::string_view name) { return name.ends_with(kEphemeralSuffix
 bool IsValidTopicName(std::string_view name) { return IsValidName(name); }
 bool IsValidChannelName(std::string_view name) { return IsValidName(name); }
 
+bool IsValidTxid(std::string_view txid) {
+  if (txid.empty() || txid.size() > kMaxTxidLength) return false;
+  for (char c : txid)
+    if (!IsNameChar(c) && c != ':') return false;
+  return true;
+}
+
+bool IsValidTxGroup(std::string_view group) {
+  if (group.empty() || group.size() > kMaxNameLength) return false;
+  for (char c : group)
+    if (!IsNameChar(c)) return false;
+  return true;
+}
+
 }  // namespace q

@@ -13,4 +13,10 @@ bool IsValidTopicName(std::string_view name);
 bool IsValidChannelName(std::string_view name);
 bool IsEphemeral(std::string_view name);
 
+// Transactions (docs/transactions.md): a txid is 1..64 bytes of [.a-zA-Z0-9_:-]; a
+// transaction group name 1..64 bytes of [.a-zA-Z0-9_-].
+inline constexpr size_t kMaxTxidLength = 64;
+bool IsValidTxid(std::string_view txid);
+bool IsValidTxGroup(std::string_view group);
+
 }  // namespace q

@@ -15,7 +15,8 @@ namespace q::wire {
 inline constexpr std::string_view kMagicV1 = "  V1";
 inline constexpr std::string_view kMagicV2 = "  V2";
 
-enum class FrameType : int32_t { kResponse = 0, kError = 1, kMessage = 2 };
+// kTxCheck is our extension (docs/transactions.md): sent only to transaction producers.
+enum class FrameType : int32_t { kResponse = 0, kError = 1, kMessage = 2, kTxCheck = 3 };
 
 // timestamp(8) + attempts(2) + id(16) before the body.
 inline constexpr size_t kMessageHeaderSize = 26;

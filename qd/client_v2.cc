@@ -217,6 +217,7 @@ void ClientV2::Teardown() {
     channel_ = nullptr;
   }
   topic_.reset();
+  if (!tx_group_.empty()) qd_.tx_producers().Remove(tx_group_, id_);
   shard_->clients.erase(id_);
   LOG_INFO("PROTOCOL(V2): [", remote_address_, "] exiting ioloop");
   if (out_.empty() && !writing_) {
@@ -250,6 +251,12 @@ void ClientV2::DetachFromChannel() {
 void ClientV2::SendResponse(std::string_view data) {
   if (closed_) return;
   wire::AppendFrame(out_, wire::FrameType::kResponse, data);
+  Flush();
+}
+
+void ClientV2::SendTxCheck(std::string_view payload) {
+  if (closed_) return;
+  wire::AppendFrame(out_, wire::FrameType::kTxCheck, payload);
   Flush();
 }
 

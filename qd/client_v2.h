@@ -68,6 +68,8 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   void DetachFromChannel() override;
   ClientStats Stats() const override;
   bool is_producer() const { return !pub_counts_.empty(); }
+  // Buffers a check-back frame (type 3) and writes it out (docs/transactions.md).
+  void SendTxCheck(std::string_view payload);
 
  private:
   friend class ProtocolV2;
@@ -158,6 +160,7 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   int64_t ready_count_ = 0, in_flight_count_ = 0, message_count_ = 0, finish_count_ = 0,
           requeue_count_ = 0;
   std::map<std::string, int64_t> pub_counts_;
+  std::string tx_group_;  // IDENTIFY tx_group: a transaction producer
 
   // AUTH: the secret and what the auth server granted (re-asked after its ttl).
   std::string auth_secret_;

@@ -48,6 +48,10 @@ class Api {
     Route("/info", {"GET", "HEAD"}, &Api::Info);
     Route("/pub", {"POST"}, &Api::Pub, Need::kPublish);
     Route("/mpub", {"POST"}, &Api::Mpub, Need::kPublish);
+    Route("/txpub", {"POST"}, &Api::TxPub, Need::kPublish);
+    Route("/txcommit", {"POST"}, &Api::TxCommit, Need::kPublish);
+    Route("/txrollback", {"POST"}, &Api::TxRollback, Need::kPublish);
+    Route("/tx/list", {"GET", "HEAD"}, &Api::TxList);
     Route("/stats", {"GET", "HEAD"}, &Api::Stats);
     Route("/metrics", {"GET", "HEAD"}, &Api::Metrics);
     Route("/topic/create", {"POST"}, &Api::TopicCreate, Need::kPublish);
@@ -231,6 +235,123 @@ class Api {
       if (bodies.empty()) return TextOk(res, "OK");
     }
     PublishBodies(*topic, std::move(bodies), 0, res);
+  }
+
+  // --- transactions (docs/transactions.md) -------------------------------------------------
+
+  // Runs fn on the topic's shard and, when it succeeds and await_durable is set on a topic
+  // that acknowledges only fsynced data, waits for the group commit. Answers OK or the error.
+  void RunTx(Topic& topic, const std::function<Topic::TxResult(Topic&, std::string*)>& fn, bool await_durable,
+             httplib::Response& res) {
+    auto done = std::make_shared<std::promise<std::pair<Topic::TxResult, std::string>>>();
+    auto posted = RunSync(topic.shard(), [&] {
+      std::string error;
+      Topic::TxResult r = fn(topic, &error);
+      if (r == Topic::TxResult::kOk && await_durable && topic.durable_publish()) {
+        topic.AwaitDurable([done](bool synced, const std::string& e) {
+          done->set_value({synced ? Topic::TxResult::kOk : Topic::TxResult::kFailed, e});
+        });
+      } else {
+        done->set_value({r, error});
+      }
+      return true;
+    });
+    if (!posted) return Error(res, 503, "EXITING");
+    auto future = done->get_future();
+    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+      return Error(res, 500, "TX_FAILED: timed out waiting for the disk");
+    auto [result, error] = future.get();
+    switch (result) {
+      case Topic::TxResult::kOk:
+        return TextOk(res, "OK");
+      case Topic::TxResult::kExists:
+        return Error(res, 409, "TX_EXISTS");
+      case Topic::TxResult::kDecided:
+        return Error(res, 409, "TX_DECIDED");
+      case Topic::TxResult::kUnknown:
+        return Error(res, 404, "TX_UNKNOWN");
+      case Topic::TxResult::kFailed:
+        if (error == "exiting") return Error(res, 503, "EXITING");
+        return Error(res, 500, "TX_FAILED: " + error);
+    }
+  }
+
+  // ?txid=, validated; answers the error otherwise.
+  std::optional<std::string> TxidParam(const httplib::Request& req, httplib::Response& res) {
+    auto txid = Param(req, "txid");
+    if (!txid) {
+      Error(res, 400, "MISSING_ARG_TXID");
+      return std::nullopt;
+    }
+    if (!IsValidTxid(*txid)) {
+      Error(res, 400, "INVALID_TXID");
+      return std::nullopt;
+    }
+    return txid;
+  }
+
+  void TxPub(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    const Options& o = qd_.options();
+    if (static_cast<int64_t>(body.size()) > o.max_msg_size) return Error(res, 413, "MSG_TOO_BIG");
+    if (body.empty()) return Error(res, 400, "MSG_EMPTY");
+    auto topic_name = Param(req, "topic");
+    if (!topic_name) return Error(res, 400, "MISSING_ARG_TOPIC");
+    if (!IsValidTopicName(*topic_name)) return Error(res, 400, "INVALID_TOPIC");
+    auto txid = TxidParam(req, res);
+    if (!txid) return;
+    std::string check_url = Param(req, "check_url").value_or("");
+    if (!check_url.empty() && !IsValidCheckUrl(check_url)) return Error(res, 400, "INVALID_CHECK_URL");
+    std::string group = Param(req, "tx_group").value_or("");
+    if (!group.empty() && !IsValidTxGroup(group)) return Error(res, 400, "INVALID_TX_GROUP");
+    auto topic = qd_.GetOrCreateTopic(*topic_name);
+    if (!topic) return Error(res, 503, "EXITING");
+    Body shared = MakeBody(body);
+    RunTx(*topic, [&](Topic& t, std::string* error) { return t.TxPublish(*txid, group, check_url, shared, error); },
+          true, res);
+  }
+
+  void TxDecide(const httplib::Request& req, httplib::Response& res, TxAnswer answer) {
+    auto topic_name = Param(req, "topic");
+    if (!topic_name) return Error(res, 400, "MISSING_ARG_TOPIC");
+    if (!IsValidTopicName(*topic_name)) return Error(res, 400, "INVALID_TOPIC");
+    auto txid = TxidParam(req, res);
+    if (!txid) return;
+    auto topic = qd_.FindTopic(*topic_name);
+    if (!topic) return Error(res, 404, "TX_UNKNOWN");
+    RunTx(*topic, [&](Topic& t, std::string* error) { return t.TxDecide(*txid, answer, error); },
+          answer == TxAnswer::kCommit, res);
+  }
+
+  void TxCommit(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    TxDecide(req, res, TxAnswer::kCommit);
+  }
+  void TxRollback(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    TxDecide(req, res, TxAnswer::kRollback);
+  }
+
+  void TxList(const httplib::Request& req, const std::string&, httplib::Response& res) {
+    std::string filter = Param(req, "topic").value_or("");
+    json topics = json::array();
+    for (const auto& topic : qd_.Topics()) {
+      if (!filter.empty() && topic->name() != filter) continue;
+      auto lists = RunSync(topic->shard(), [&] { return std::make_pair(topic->TxPending(), topic->TxExpired()); });
+      if (!lists || (lists->first.empty() && lists->second.empty())) continue;
+      json pending = json::array();
+      for (const HalfMessage& h : lists->first)
+        pending.push_back({{"txid", h.txid},
+                           {"tx_group", h.group},
+                           {"check_url", h.check_url},
+                           {"id", std::string(h.id.view())},
+                           {"timestamp", h.timestamp},
+                           {"body_size", h.body_size},
+                           {"checks", h.checks},
+                           {"next_check_at", h.next_check_at == INT64_MAX ? 0 : h.next_check_at}});
+      json expired = json::array();
+      for (const ExpiredHalfMessage& e : lists->second)
+        expired.push_back({{"txid", e.txid}, {"tx_group", e.group}, {"expired_at", e.expired_at}});
+      topics.push_back({{"topic_name", topic->name()}, {"half_messages", pending}, {"expired", expired}});
+    }
+    JsonOk(res, {{"topics", topics}});
   }
 
   // --- stats ---------------------------------------------------------------------------------

@@ -76,6 +76,14 @@ std::string ToPrometheus(const MetricsSnapshot& m) {
       {"qd_topic_paused", "gauge", "1 while the topic is paused.", [](const TopicStats& t) { return int64_t{t.paused}; }},
       {"qd_topic_corrupt_records_total", "counter", "Damaged disk records skipped.",
        [](const TopicStats& t) { return static_cast<int64_t>(t.corrupt_records); }},
+      {"qd_topic_tx_pending", "gauge", "Half messages waiting for a commit or rollback.",
+       [](const TopicStats& t) { return t.tx_pending; }},
+      {"qd_topic_tx_committed_total", "counter", "Half messages committed (since qd started).",
+       [](const TopicStats& t) { return t.tx_committed; }},
+      {"qd_topic_tx_rolled_back_total", "counter", "Half messages rolled back (since qd started).",
+       [](const TopicStats& t) { return t.tx_rolled_back; }},
+      {"qd_topic_tx_expired_total", "counter", "Half messages discarded after --tx-max-checks check-backs (since qd started).",
+       [](const TopicStats& t) { return t.tx_expired; }},
   };
   for (const auto& metric : topic_metrics) {
     w.Family(metric.name, metric.type, metric.help);

@@ -73,6 +73,12 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   app.add_option("--max-body-size", o.max_body_size, "maximum size of a single command body")->capture_default_str();
   duration("max-req-timeout", &o.max_req_timeout, "maximum requeuing timeout for a message");
 
+  duration("tx-check-interval", &o.tx_check_interval,
+           "time from a TXPUB to the first check-back of its undecided half message (later ones back off)");
+  app.add_option("--tx-max-checks", o.tx_max_checks,
+                 "check-backs of an undecided half message before it is discarded as expired")
+      ->capture_default_str();
+
   app.add_option("--max-rdy-count", o.max_rdy_count, "maximum RDY count for a client")->capture_default_str();
   duration("max-heartbeat-interval", &o.max_heartbeat_interval, "maximum client configurable duration of time between client heartbeats");
   app.add_option("--max-output-buffer-size", o.max_output_buffer_size, "maximum client configurable size (in bytes) for a client output buffer")
@@ -180,6 +186,8 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (o.sync_every <= 0) return fail("--sync-every must be > 0");
   if (o.lookupd_ping_interval <= Nanos::zero()) return fail("--lookupd-ping-interval must be > 0");
   if (o.max_bytes_per_file <= 0) return fail("--max-bytes-per-file must be > 0");
+  if (o.tx_check_interval <= Nanos::zero()) return fail("--tx-check-interval must be > 0");
+  if (o.tx_max_checks < 1) return fail("--tx-max-checks must be >= 1");
   if (o.statsd_interval.count() <= 0) return fail("--statsd-interval must be > 0");
   if (o.http_auth_required && o.auth_http_addresses.empty())
     return fail("--http-auth-required needs --auth-http-address");

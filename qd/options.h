@@ -41,6 +41,9 @@ struct Options {
   int64_t max_msg_size = 1048576;
   int64_t max_body_size = 5242880;
   Nanos max_req_timeout = std::chrono::hours(1);
+  // transactions (docs/transactions.md)
+  Nanos tx_check_interval = std::chrono::seconds(60);
+  int64_t tx_max_checks = 15;
   // clients
   int64_t max_rdy_count = 2500;
   Nanos max_heartbeat_interval = std::chrono::seconds(60);

@@ -1,6 +1,7 @@
 #include "qd/protocol_v2.h"
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "common/byte_order.h"
@@ -43,7 +44,7 @@ std::optional<MessageId> ParseId(std::string_view s) {
 
 bool ProtocolV2::IsAsync(std::string_view name) {
   return name == "PUB" || name == "MPUB" || name == "DPUB" || name == "SUB" || name == "IDENTIFY" ||
-         name == "AUTH";
+         name == "AUTH" || name == "TXPUB" || name == "TXCOMMIT" || name == "TXROLLBACK" || name == "TXUNKNOWN";
 }
 
 ProtocolV2::Outcome ProtocolV2::ExecSync(ClientV2& c, const Params& p) {
@@ -64,6 +65,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::ExecAsync(ClientV2& c, Params p
   if (name == "DPUB") co_return co_await Dpub(c, std::move(p));
   if (name == "SUB") co_return co_await Sub(c, std::move(p));
   if (name == "IDENTIFY") co_return co_await Identify(c, std::move(p));
+  if (name == "TXPUB") co_return co_await TxPub(c, std::move(p));
+  if (name == "TXCOMMIT" || name == "TXROLLBACK" || name == "TXUNKNOWN") co_return co_await TxDecide(c, std::move(p));
   co_return co_await Auth(c, std::move(p));
 }
 
@@ -176,7 +179,9 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
 
   int64_t heartbeat = 0, out_size = 0, out_timeout = 0, sample_rate = 0, msg_timeout = 0, deflate_level = 0;
   bool feature_negotiation = false, tls = false, snappy = false, deflate = false;
+  std::string tx_group;
   try {
+    tx_group = j.value("tx_group", std::string());
     c.client_id_ = j.value("client_id", std::string());
     c.hostname_ = j.value("hostname", std::string());
     c.user_agent_ = j.value("user_agent", std::string());
@@ -218,6 +223,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       co_return Fatal("E_BAD_BODY", "IDENTIFY output buffer size (" + std::to_string(out_size) + ") is invalid");
     c.output_buffer_size_ = out_size;
   }
+  if (!tx_group.empty() && !IsValidTxGroup(tx_group))
+    co_return Fatal("E_BAD_BODY", "IDENTIFY tx_group " + Quote(tx_group) + " is invalid");
   if (sample_rate < 0 || sample_rate > 99)
     co_return Fatal("E_BAD_BODY", "IDENTIFY sample rate (" + std::to_string(sample_rate) + ") is invalid");
   c.sample_rate_ = static_cast<int>(sample_rate);
@@ -236,6 +243,12 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
   bool grant_tls = tls && c.qd_.tls_context() != nullptr && !c.tls_;
   c.identified_ = true;
   c.ArmHeartbeat();  // the interval may have changed
+  if (!tx_group.empty() && tx_group != c.tx_group_) {
+    // A transaction producer: check-backs of its group may come to this connection.
+    if (!c.tx_group_.empty()) c.qd_.tx_producers().Remove(c.tx_group_, c.id_);
+    c.tx_group_ = tx_group;
+    c.qd_.tx_producers().Add(c.tx_group_, c.id_, c.weak_from_this(), c.shard_->io().get_executor());
+  }
 
   if (!feature_negotiation) {
     c.SendResponse(wire::kOk);
@@ -258,6 +271,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Identify(ClientV2& c, Params p)
       {"topology_region", o.topology_region},
       {"topology_zone", o.topology_zone},
   };
+  if (!c.tx_group_.empty()) r["tx_group"] = c.tx_group_;
   c.SendResponse(r.dump());
   // The JSON goes out plain. Then, in nsqd's order: the TLS handshake and an OK over TLS;
   // compression on top of that and an OK through both.
@@ -347,6 +361,8 @@ asio::awaitable<std::optional<ClientError>> ProtocolV2::CheckAuth(ClientV2& c, c
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
   if (c.state_ != State::kInit) co_return Fatal("E_INVALID", "cannot SUB in current state");
   if (c.heartbeat_interval_ms_ <= 0) co_return Fatal("E_INVALID", "cannot SUB with heartbeats disabled");
+  // Check-backs are sent on the shard the connection identified on; a subscriber moves.
+  if (!c.tx_group_.empty()) co_return Fatal("E_INVALID", "cannot SUB on a transaction producer connection");
   if (p.size() < 3) co_return Fatal("E_INVALID", "SUB insufficient number of parameters");
   std::string topic_name(p[1]), channel_name(p[2]);
   if (!IsValidTopicName(topic_name))
@@ -520,6 +536,103 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
   if (!body.empty())
     co_return Fatal("E_BAD_BODY", "MPUB body size mismatch: " + std::to_string(body.size()) + " bytes after the last message");
   co_return co_await Publish(c, topic, std::move(bodies), 0, "E_MPUB_FAILED");
+}
+
+// ---------------------------------------------------------------------------------------
+// Transactions (docs/transactions.md).
+
+namespace {
+struct TxReply {
+  Topic::TxResult result = Topic::TxResult::kFailed;
+  std::string error;
+};
+
+// Runs fn on the topic's shard; when it succeeds and await_durable is set (and the topic
+// acknowledges only fsynced data) the reply waits for the shard's group commit.
+asio::awaitable<TxReply> RunTx(std::shared_ptr<Topic> topic, std::function<Topic::TxResult(Topic&, std::string*)> fn,
+                               bool await_durable) {
+  auto work = [topic, fn = std::move(fn), await_durable]() -> asio::awaitable<TxReply> {
+    TxReply r;
+    r.result = fn(*topic, &r.error);
+    if (r.result == Topic::TxResult::kOk && await_durable && topic->durable_publish()) {
+      std::pair<bool, std::string> synced = co_await AwaitDurable(*topic);
+      if (!synced.first) {
+        r.result = Topic::TxResult::kFailed;
+        r.error = synced.second;
+      }
+    }
+    co_return r;
+  };
+  TxReply reply = co_await asio::co_spawn(topic->shard().io(), std::move(work), asio::use_awaitable);
+  co_return reply;
+}
+}  // namespace
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxPub(ClientV2& c, Params p) {
+  if (p.size() != 3) co_return Fatal("E_INVALID", "TXPUB insufficient number of parameters");
+  std::string topic_name(p[1]), txid(p[2]);
+  if (!IsValidTopicName(topic_name))
+    co_return Fatal("E_BAD_TOPIC", "TXPUB topic name " + Quote(topic_name) + " is not valid");
+  if (!IsValidTxid(txid)) co_return Fatal("E_BAD_TXID", "TXPUB txid " + Quote(txid) + " is not valid");
+  int64_t max = c.qd_.options().max_msg_size;
+  if (!co_await c.Fill(4)) co_return Fatal("E_BAD_MESSAGE", "TXPUB failed to read message body size");
+  auto size = static_cast<int32_t>(LoadBE32(c.read_buf_.data() + c.read_pos_));
+  c.read_pos_ += 4;
+  if (size <= 0) co_return Fatal("E_BAD_MESSAGE", "TXPUB invalid message body size " + std::to_string(size));
+  if (size > max)
+    co_return Fatal("E_BAD_MESSAGE", "TXPUB message too big " + std::to_string(size) + " > " + std::to_string(max));
+  if (!co_await c.Fill(static_cast<size_t>(size))) co_return Fatal("E_BAD_MESSAGE", "TXPUB failed to read message body");
+  Body body = MakeBody(std::string_view(c.read_buf_.data() + c.read_pos_, static_cast<size_t>(size)));
+  c.read_pos_ += static_cast<size_t>(size);
+  // Refused after the body was read, so the stream stays in step and the error is not fatal.
+  if (c.tx_group_.empty())
+    co_return NonFatal("E_TX_NO_GROUP", "TXPUB needs a connection that sent tx_group in IDENTIFY");
+  if (auto e = co_await CheckAuth(c, "TXPUB", topic_name, "")) co_return Outcome{e};
+  auto topic = c.qd_.GetOrCreateTopic(topic_name);
+  if (!topic) co_return Fatal("E_TXPUB_FAILED", "TXPUB failed exiting");
+  auto fn = [txid, group = c.tx_group_, body](Topic& t, std::string* error) {
+    return t.TxPublish(txid, group, "", body, error);
+  };
+  TxReply reply = co_await RunTx(topic, std::move(fn), true);
+  switch (reply.result) {
+    case Topic::TxResult::kOk:
+      break;
+    case Topic::TxResult::kExists:
+      co_return NonFatal("E_TX_EXISTS", "TXPUB " + reply.error);
+    default:
+      co_return Fatal("E_TXPUB_FAILED", "TXPUB failed " + reply.error);
+  }
+  c.pub_counts_[topic_name] += 1;
+  c.SendResponse(wire::kOk);
+  co_return Ok();
+}
+
+asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxDecide(ClientV2& c, Params p) {
+  const std::string cmd(p[0]);
+  if (p.size() != 3) co_return Fatal("E_INVALID", cmd + " insufficient number of parameters");
+  std::string topic_name(p[1]), txid(p[2]);
+  if (!IsValidTopicName(topic_name))
+    co_return Fatal("E_BAD_TOPIC", cmd + " topic name " + Quote(topic_name) + " is not valid");
+  if (!IsValidTxid(txid)) co_return Fatal("E_BAD_TXID", cmd + " txid " + Quote(txid) + " is not valid");
+  if (auto e = co_await CheckAuth(c, cmd.c_str(), topic_name, "")) co_return Outcome{e};
+  TxAnswer answer = cmd == "TXCOMMIT" ? TxAnswer::kCommit : cmd == "TXROLLBACK" ? TxAnswer::kRollback : TxAnswer::kUnknown;
+  // A decision never creates a topic: on a topic qd does not have, the txid is unknown.
+  auto topic = c.qd_.FindTopic(topic_name);
+  if (!topic) co_return NonFatal("E_TX_UNKNOWN", cmd + " txid " + Quote(txid) + " is not a half message of topic " + Quote(topic_name));
+  auto fn = [txid, answer](Topic& t, std::string* error) { return t.TxDecide(txid, answer, error); };
+  TxReply reply = co_await RunTx(topic, std::move(fn), answer == TxAnswer::kCommit);
+  switch (reply.result) {
+    case Topic::TxResult::kOk:
+      break;
+    case Topic::TxResult::kUnknown:
+      co_return NonFatal("E_TX_UNKNOWN", cmd + " " + reply.error);
+    case Topic::TxResult::kDecided:
+      co_return NonFatal("E_TX_DECIDED", cmd + " " + reply.error);
+    default:
+      co_return Fatal(cmd == "TXUNKNOWN" ? "E_TXUNKNOWN_FAILED" : "E_" + cmd + "_FAILED", cmd + " failed " + reply.error);
+  }
+  c.SendResponse(wire::kOk);
+  co_return Ok();
 }
 
 }  // namespace q

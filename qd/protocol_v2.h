@@ -1,5 +1,5 @@
 // Protocol V2: one function per command (IDENTIFY, AUTH, SUB, PUB, MPUB, DPUB, RDY, FIN,
-// REQ, TOUCH, CLS, NOP). Each validates first (returning the E_* error nsqd sends), then
+// REQ, TOUCH, CLS, NOP, and our TXPUB, TXCOMMIT, TXROLLBACK, TXUNKNOWN). Each validates first (returning the E_* error nsqd sends), then
 // calls the topic or channel for its effect, then writes its response.
 #pragma once
 #include <asio.hpp>
@@ -41,6 +41,9 @@ class ProtocolV2 {
   static asio::awaitable<Outcome> Pub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Mpub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Dpub(ClientV2& c, Params p);
+  static asio::awaitable<Outcome> TxPub(ClientV2& c, Params p);
+  // TXCOMMIT, TXROLLBACK and TXUNKNOWN: the same grammar, a different decision.
+  static asio::awaitable<Outcome> TxDecide(ClientV2& c, Params p);
 
   // Reads [4-byte size][body] after checking the size is in 1..max; on a bad size returns
   // the error (code, "<prefix> invalid body size N" / "... too big"). Sets *body.

@@ -18,6 +18,7 @@
 #include "qd/options.h"
 #include "qd/shard.h"
 #include "qd/topic.h"
+#include "qd/tx_producers.h"
 
 namespace httplib {
 class Server;
@@ -88,6 +89,8 @@ class Qd {
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
   // Threads for work that blocks (HTTP calls to an auth server), so shards never wait.
   asio::thread_pool& blocking() { return blocking_; }
+  // Connections of transaction groups, for check-backs (thread-safe).
+  TxProducers& tx_producers() { return tx_producers_; }
   bool auth_enabled() const { return !options_.auth_http_addresses.empty(); }
   bool stopping() const { return stopping_.load(); }
 
@@ -109,6 +112,7 @@ class Qd {
   int64_t start_time_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
   asio::thread_pool blocking_{2};
+  TxProducers tx_producers_;
   std::vector<std::unique_ptr<Ticker>> tickers_;  // destroyed before the shards' io_contexts
   std::atomic<size_t> next_shard_{0};
   std::atomic<uint64_t> next_client_id_{0};

@@ -87,6 +87,10 @@ json ToJson(const TopicStats& t, bool include_clients) {
           {"message_bytes", t.message_bytes},
           {"paused", t.paused},
           {"corrupt_records", t.corrupt_records},
+          {"tx_pending", t.tx_pending},
+          {"tx_committed", t.tx_committed},
+          {"tx_rolled_back", t.tx_rolled_back},
+          {"tx_expired", t.tx_expired},
           {"e2e_processing_latency", E2eLatency(t.e2e)}};
 }
 

@@ -47,6 +47,8 @@ struct TopicStats {
   int64_t depth = 0, backend_depth = 0, message_count = 0, message_bytes = 0;
   bool paused = false;
   uint64_t corrupt_records = 0;
+  // Half messages (docs/transactions.md): pending now; decided since the start.
+  int64_t tx_pending = 0, tx_committed = 0, tx_rolled_back = 0, tx_expired = 0;
   E2eStats e2e;  // the channels' figures combined, weighted by their sample counts
   std::vector<ChannelStats> channels;
 };

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,9 @@
 #include "common/message.h"
 #include "qd/backed_queue.h"
 #include "qd/channel.h"
+#include "qd/half_message_store.h"
 #include "qd/stats.h"
+#include "qd/tx_check.h"
 
 namespace q {
 
@@ -49,6 +52,18 @@ class Topic : public std::enable_shared_from_this<Topic> {
   // Calls done once everything written so far is fsynced (group commit of the shard).
   void AwaitDurable(std::function<void(bool ok, const std::string& error)> done);
 
+  // Transactions (docs/transactions.md). kOk also answers a repeated TXPUB and a repeated
+  // decision; kExists, kUnknown, kDecided are the E_TX_* refusals; kFailed: *error (disk
+  // error, exiting).
+  enum class TxResult { kOk, kExists, kUnknown, kDecided, kFailed };
+  TxResult TxPublish(const std::string& txid, const std::string& group, const std::string& check_url, Body body,
+                     std::string* error);
+  // Commit publishes the half message to the channels (its id kept); rollback drops it;
+  // unknown only confirms the txid is (or was) known.
+  TxResult TxDecide(const std::string& txid, TxAnswer answer, std::string* error);
+  std::vector<HalfMessage> TxPending() const;
+  std::vector<ExpiredHalfMessage> TxExpired() const;
+
   // Channels. GetOrCreateChannel returns nullptr if the topic is exiting.
   Channel* GetOrCreateChannel(const std::string& name);
   Channel* FindChannel(const std::string& name) const;
@@ -70,6 +85,12 @@ class Topic : public std::enable_shared_from_this<Topic> {
 
  private:
   bool FanOut(const Message& m, std::string* error);
+  // Hands m to the channels, or to the backlog when hold; false with *error on a disk error.
+  bool Enqueue(Message m, bool hold, std::string* error);
+  bool MustHold() const { return channels_.empty() || paused_ || !backlog_->Empty(); }
+  void ScanTx(int64_t now);
+  void SendCheck(const HalfMessage& h);
+  void ApplyCheckAnswer(const std::string& txid, TxAnswer answer, const std::string& via);
   std::unique_ptr<DiskQueue> OpenDiskQueue(const std::string& name, std::string* error);
   void ScheduleDrain();
   void DrainSome();
@@ -85,6 +106,9 @@ class Topic : public std::enable_shared_from_this<Topic> {
   std::unique_ptr<BackedQueue> backlog_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;
   int64_t message_count_ = 0, message_bytes_ = 0;
+  std::unique_ptr<HalfMessageStore> tx_;
+  std::set<std::string> http_checks_in_flight_;
+  int64_t tx_committed_ = 0, tx_rolled_back_ = 0, tx_expired_ = 0;
 };
 
 }  // namespace q

@@ -80,6 +80,8 @@ std::string Frame::Describe() const {
       return "response \"" + Printable(data) + "\"";
     case wire::FrameType::kError:
       return "error \"" + Printable(data) + "\"";
+    case wire::FrameType::kTxCheck:
+      return "check-back (" + std::to_string(data.size()) + " bytes)";
     case wire::FrameType::kMessage: {
       auto m = AsMessage();
       if (!m) return "malformed message frame (" + std::to_string(data.size()) + " bytes)";
