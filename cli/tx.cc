@@ -145,7 +145,7 @@ int RunDecide(const std::string& action, const TxOptions& in) {
   const std::string cmd = "tx " + action;
   TxOptions o = in;
   if (!IsValidTopicName(o.topic)) return Fail(cmd, "invalid topic name \"" + o.topic + "\"");
-  if (!tx::IsValidTxid(o.txid)) {
+  if (!IsValidTxid(o.txid)) {
     return Fail(cmd, "invalid txid \"" + o.txid + "\" (1-64 characters of [.a-zA-Z0-9_:-])");
   }
   if (o.qd_http.empty() && o.lookupd_http.empty()) o.qd_http.push_back(kDefaultQdHttpAddress);

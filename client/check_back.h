@@ -9,8 +9,7 @@
 
 namespace q {
 
-// NSQ uses frame types 0-2; qd sends check-backs as 3.
-inline constexpr wire::FrameType kCheckBackFrame = static_cast<wire::FrameType>(3);
+inline constexpr wire::FrameType kCheckBackFrame = wire::FrameType::kTxCheck;
 
 // payload: [2 topic len][topic][2 txid len][txid][2 checks][8 timestamp ns][16 id][body],
 // big-endian. nullopt when it is shorter than its lengths say.

@@ -86,9 +86,9 @@ struct TransactionProducer::Impl {
   std::thread checker;  // runs the check function
 
   Status Validate(const std::string& topic, const std::string& txid) const {
-    if (!tx::IsValidTxGroup(group)) return Status::Error("invalid tx_group \"" + group + "\"");
+    if (!IsValidTxGroup(group)) return Status::Error("invalid tx_group \"" + group + "\"");
     if (!IsValidTopicName(topic)) return Status::Error("invalid topic name \"" + topic + "\"");
-    if (!tx::IsValidTxid(txid)) return Status::Error("invalid txid \"" + txid + "\"");
+    if (!IsValidTxid(txid)) return Status::Error("invalid txid \"" + txid + "\"");
     return Status::Ok();
   }
 
@@ -203,7 +203,7 @@ struct TransactionProducer::Impl {
       IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms, 0,
                          group};
       std::shared_ptr<Connection> c;
-      if (tx::IsValidTxGroup(group)) {
+      if (IsValidTxGroup(group)) {
         c = Connection::Dial(address, id, options.dial_timeout, &status);
       } else {
         status = Status::Error("invalid tx_group \"" + group + "\"");

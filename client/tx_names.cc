@@ -1,27 +1,11 @@
 #include "client/tx_names.h"
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <random>
 
 namespace q::tx {
-
-namespace {
-bool IsValid(std::string_view s, std::string_view extra) {
-  if (s.empty() || s.size() > 64) return false;
-  for (unsigned char c : s) {
-    if (!std::isalnum(c) && extra.find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-}  // namespace
-
-bool IsValidTxid(std::string_view txid) { return IsValid(txid, "._:-"); }
-bool IsValidTxGroup(std::string_view group) { return IsValid(group, "._-"); }
 
 std::string NewTxid() {
   static const uint64_t process_part = [] {

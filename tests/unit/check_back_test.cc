@@ -9,6 +9,7 @@
 #include "client/command.h"
 #include "client/tx_names.h"
 #include "common/byte_order.h"
+#include "common/names.h"
 
 namespace q {
 namespace {
@@ -78,29 +79,29 @@ TEST(TxCommands, Bytes) {
 }
 
 TEST(TxNames, TxidRules) {
-  EXPECT_TRUE(tx::IsValidTxid("o-1001"));
-  EXPECT_TRUE(tx::IsValidTxid("a.b_c:d-E9"));
-  EXPECT_TRUE(tx::IsValidTxid(std::string(64, 'x')));
-  EXPECT_FALSE(tx::IsValidTxid(std::string(65, 'x')));
-  EXPECT_FALSE(tx::IsValidTxid(""));
-  EXPECT_FALSE(tx::IsValidTxid("a b"));
-  EXPECT_FALSE(tx::IsValidTxid("a/b"));
-  EXPECT_FALSE(tx::IsValidTxid("a\n"));
+  EXPECT_TRUE(IsValidTxid("o-1001"));
+  EXPECT_TRUE(IsValidTxid("a.b_c:d-E9"));
+  EXPECT_TRUE(IsValidTxid(std::string(64, 'x')));
+  EXPECT_FALSE(IsValidTxid(std::string(65, 'x')));
+  EXPECT_FALSE(IsValidTxid(""));
+  EXPECT_FALSE(IsValidTxid("a b"));
+  EXPECT_FALSE(IsValidTxid("a/b"));
+  EXPECT_FALSE(IsValidTxid("a\n"));
 }
 
 TEST(TxNames, GroupRules) {
-  EXPECT_TRUE(tx::IsValidTxGroup("orders"));
-  EXPECT_TRUE(tx::IsValidTxGroup("a.b_c-9"));
-  EXPECT_FALSE(tx::IsValidTxGroup("a:b"));  // ':' is for txids only
-  EXPECT_FALSE(tx::IsValidTxGroup(""));
-  EXPECT_FALSE(tx::IsValidTxGroup(std::string(65, 'g')));
+  EXPECT_TRUE(IsValidTxGroup("orders"));
+  EXPECT_TRUE(IsValidTxGroup("a.b_c-9"));
+  EXPECT_FALSE(IsValidTxGroup("a:b"));  // ':' is for txids only
+  EXPECT_FALSE(IsValidTxGroup(""));
+  EXPECT_FALSE(IsValidTxGroup(std::string(65, 'g')));
 }
 
 TEST(TxNames, GeneratedTxidsAreValidAndDistinct) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     std::string t = tx::NewTxid();
-    EXPECT_TRUE(tx::IsValidTxid(t)) << t;
+    EXPECT_TRUE(IsValidTxid(t)) << t;
     EXPECT_TRUE(seen.insert(t).second) << t;
   }
 }
