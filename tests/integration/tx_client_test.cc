@@ -101,8 +101,11 @@ class TxClientTest : public QdFixture {
   }
 
   void CreateChannel(const std::string& topic, const std::string& channel) {
-    auto r = Post("/channel/create?topic=" + topic + "&channel=" + channel);
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    for (std::string path : {"/topic/create?topic=" + topic,
+                             "/channel/create?topic=" + topic + "&channel=" + channel}) {
+      auto r = Post(path);
+      ASSERT_TRUE(r && r->status == 200) << path << ": " << (r ? r->body : "no answer");
+    }
   }
 
   int64_t ChannelCount(const std::string& topic, const std::string& channel, const char* key) {
