@@ -19,6 +19,7 @@ void AddToHttpCommand(CLI::App& app, int* exit_code);
 void AddForwardCommand(CLI::App& app, int* exit_code);
 void AddTopicCommand(CLI::App& app, int* exit_code);
 void AddChannelCommand(CLI::App& app, int* exit_code);
+void AddTxCommand(CLI::App& app, int* exit_code);
 
 // Prints "qctl <cmd>: <message>" to stderr and returns 1.
 int Fail(const std::string& cmd, const std::string& message);

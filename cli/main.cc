@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   q::cli::AddForwardCommand(app, &exit_code);
   q::cli::AddTopicCommand(app, &exit_code);
   q::cli::AddChannelCommand(app, &exit_code);
+  q::cli::AddTxCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -50,6 +50,16 @@ void AppendDpub(std::string& out, std::string_view topic, int64_t delay_ms,
   AppendBE32(out, static_cast<uint32_t>(body.size()));
   out.append(body);
 }
+void AppendTxPub(std::string& out, std::string_view topic, std::string_view txid,
+                 std::string_view body) {
+  AppendLine(out, "TXPUB", topic, txid);
+  AppendBE32(out, static_cast<uint32_t>(body.size()));
+  out.append(body);
+}
+void AppendTxDecision(std::string& out, std::string_view verb, std::string_view topic,
+                      std::string_view txid) {
+  AppendLine(out, verb, topic, txid);
+}
 size_t MpubBodySize(size_t messages, size_t body_bytes) { return 4 + 4 * messages + body_bytes; }
 void AppendMpub(std::string& out, std::string_view topic,
                 const std::vector<std::string_view>& bodies) {

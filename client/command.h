@@ -19,6 +19,12 @@ void AppendCls(std::string& out);
 void AppendPub(std::string& out, std::string_view topic, std::string_view body);
 void AppendDpub(std::string& out, std::string_view topic, int64_t delay_ms, std::string_view body);
 void AppendMpub(std::string& out, std::string_view topic, const std::vector<std::string_view>& bodies);
+// Transactions (docs/transactions.md).
+void AppendTxPub(std::string& out, std::string_view topic, std::string_view txid,
+                 std::string_view body);
+// verb: "TXCOMMIT", "TXROLLBACK" or "TXUNKNOWN".
+void AppendTxDecision(std::string& out, std::string_view verb, std::string_view topic,
+                      std::string_view txid);
 // Size of the MPUB body (count + sized messages) for these body sizes, for batch limits.
 size_t MpubBodySize(size_t messages, size_t body_bytes);
 

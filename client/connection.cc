@@ -105,6 +105,7 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
   if (identify.output_buffer_timeout_ms != 0) {
     j["output_buffer_timeout"] = identify.output_buffer_timeout_ms;
   }
+  if (!identify.tx_group.empty()) j["tx_group"] = identify.tx_group;
   std::string out(wire::kMagicV2);
   command::AppendIdentify(out, j.dump());
   if (!conn->Write(out)) {
@@ -121,12 +122,19 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
     *status = Fail(address, "IDENTIFY: " + std::string(data));
     return nullptr;
   }
+  nlohmann::json resp;
   if (!data.empty() && data.front() == '{') {
-    auto resp = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
+    resp = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
     if (resp.is_object() && resp.contains("max_rdy_count") &&
         resp["max_rdy_count"].is_number_integer()) {
       conn->max_rdy_count_ = resp["max_rdy_count"].get<int>();
     }
+  }
+  // A qd without transactions ignores the key; its connection would never get check-backs.
+  if (!identify.tx_group.empty() &&
+      !(resp.is_object() && resp.contains("tx_group") && resp["tx_group"] == identify.tx_group)) {
+    *status = Fail(address, "IDENTIFY: qd did not accept tx_group (no transaction support?)");
+    return nullptr;
   }
   *status = Status::Ok();
   return conn;

@@ -25,6 +25,7 @@ struct IdentifyOptions {
   int heartbeat_interval_ms = 30000;
   int msg_timeout_ms = 0;  // 0: not sent
   int output_buffer_timeout_ms = 0;  // 0: not sent (qd's default, 250 ms); -1: no delay
+  std::string tx_group;    // empty: not sent; else Dial fails unless qd echoes it back
 };
 
 class Connection {
