@@ -105,8 +105,12 @@ struct Consumer::Impl {
       return Status::Error("invalid channel name \"" + channel + "\"");
     }
     Status status;
-    IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms,
-                       options.msg_timeout_ms, options.output_buffer_timeout_ms};
+    IdentifyOptions id{.client_id = options.client_id,
+                       .user_agent = options.user_agent,
+                       .heartbeat_interval_ms = options.heartbeat_interval_ms,
+                       .msg_timeout_ms = options.msg_timeout_ms,
+                       .output_buffer_timeout_ms = options.output_buffer_timeout_ms,
+                       .tx_group = {}};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     if (!c) return status;
     std::string sub;

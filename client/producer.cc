@@ -109,7 +109,12 @@ struct Producer::Impl {
     lock.unlock();
     if (reader.joinable()) reader.join();  // the previous connection's reader has finished
     Status status;
-    IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms, 0};
+    IdentifyOptions id{.client_id = options.client_id,
+                       .user_agent = options.user_agent,
+                       .heartbeat_interval_ms = options.heartbeat_interval_ms,
+                       .msg_timeout_ms = 0,
+                       .output_buffer_timeout_ms = 0,
+                       .tx_group = {}};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     lock.lock();
     ++dial_attempts;

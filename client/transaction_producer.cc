@@ -200,8 +200,12 @@ struct TransactionProducer::Impl {
       connect_requested = false;
       lock.unlock();
       Status status;
-      IdentifyOptions id{options.client_id, options.user_agent, options.heartbeat_interval_ms, 0,
-                         group};
+      IdentifyOptions id{.client_id = options.client_id,
+                         .user_agent = options.user_agent,
+                         .heartbeat_interval_ms = options.heartbeat_interval_ms,
+                         .msg_timeout_ms = 0,
+                         .output_buffer_timeout_ms = 0,
+                         .tx_group = group};
       std::shared_ptr<Connection> c;
       if (IsValidTxGroup(group)) {
         c = Connection::Dial(address, id, options.dial_timeout, &status);
