@@ -20,6 +20,19 @@ int64_t NowNs() {
 // stall the other topics and connections of the shard.
 constexpr int kDrainBatch = 512;
 
+// How a decided txid is named in E_TX_EXISTS / E_TX_DECIDED texts.
+const char* DecidedAs(TxOutcome outcome) {
+  switch (outcome) {
+    case TxOutcome::kCommit:
+      return "committed";
+    case TxOutcome::kRollback:
+      return "rolled back";
+    case TxOutcome::kExpired:
+      return "expired";
+  }
+  return "decided";
+}
+
 }  // namespace
 
 std::unique_ptr<DiskQueue> Topic::OpenDiskQueue(const std::string& name, std::string* error) {
@@ -139,8 +152,7 @@ Topic::TxResult Topic::TxPublish(const std::string& txid, const std::string& gro
       return TxResult::kOk;
     case HalfMessageStore::AddResult::kExists:
       if (auto d = tx_->Decided(txid))
-        *error = std::string("txid ") + txid + " was " +
-                 (*d == TxOutcome::kCommit ? "committed" : *d == TxOutcome::kRollback ? "rolled back" : "expired");
+        *error = std::string("txid ") + txid + " was " + DecidedAs(*d);
       else
         *error = "txid " + txid + " is pending with another body";
       return TxResult::kExists;
@@ -167,7 +179,7 @@ Topic::TxResult Topic::TxDecide(const std::string& txid, TxAnswer answer, std::s
                 (answer == TxAnswer::kRollback && *d == TxOutcome::kRollback);
     if (same) return TxResult::kOk;
     *error = std::string("txid ") + txid + " was already " +
-             (*d == TxOutcome::kCommit ? "committed" : *d == TxOutcome::kRollback ? "rolled back" : "expired");
+             DecidedAs(*d);
     return TxResult::kDecided;
   }
   if (answer == TxAnswer::kUnknown) return TxResult::kOk;
