@@ -52,9 +52,11 @@ const json* FindNamed(const json& list, const char* key, const std::string& name
   return nullptr;
 }
 
-// The counters a topic view adds up across nodes.
+// The counters a topic view adds up across nodes (tx_*: half messages, docs/transactions.md).
+constexpr const char* kTopicCounters[] = {"depth",       "backend_depth", "message_count",  "message_bytes",
+                                          "tx_pending", "tx_committed",  "tx_rolled_back", "tx_expired"};
 void AddTopic(json& sum, const json& t) {
-  for (const char* k : {"depth", "backend_depth", "message_count", "message_bytes"}) sum[k] = I(sum, k) + I(t, k);
+  for (const char* k : kTopicCounters) sum[k] = I(sum, k) + I(t, k);
 }
 void AddChannel(json& sum, const json& c) {
   for (const char* k : {"depth", "backend_depth", "in_flight_count", "deferred_count", "message_count",
@@ -216,6 +218,7 @@ class Api {
                        {"rate", history_.LatestRate(RateHistory::TopicOnNodeKey(topic, s.nodes[i].address))},
                        {"channel_count", (*t)["channels"].size()},
                        {"paused", B(*t, "paused")}});
+      for (const char* k : {"tx_pending", "tx_committed", "tx_rolled_back", "tx_expired"}) nodes.back()[k] = I(*t, k);
       for (const json& c : (*t)["channels"]) {
         std::string cn = c.value("channel_name", "");
         json& cs = channels[cn];

@@ -146,6 +146,18 @@ function drawChart(canvas, points, key, color) {
   g.globalAlpha = 1;
 }
 
+// Half messages (transactions, our extension): shown once the topic has had any.
+const TX_FIELDS = [["tx_pending", "Pending"], ["tx_committed", "Committed"], ["tx_rolled_back", "Rolled back"],
+  ["tx_expired", "Expired"]];
+function txHtml(d) {
+  if (!TX_FIELDS.some(([k]) => d[k] > 0)) return "";
+  const cells = x => TX_FIELDS.map(([k]) => `<td data-field="${k}">${num(x[k])}</td>`).join("");
+  return `<h2>Transactions</h2>
+    <table class="grid" id="topic-tx"><thead><tr><th>Node</th>${TX_FIELDS.map(([, h]) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+    ${d.nodes.map(n => `<tr data-node="${esc(n.node)}"><td>${esc(n.node)}</td>${cells(n)}</tr>`).join("")}
+    <tr data-node="total"><td><b>Total</b></td>${cells(d)}</tr></tbody></table>`;
+}
+
 function chartsHtml(depthCaption = "Depth") {
   return `<div class="charts">
     <figure><figcaption>Message rate (msg/s)</figcaption><canvas class="chart" id="chart-rate"></canvas></figure>
@@ -221,6 +233,7 @@ const views = {
           <td><button class="small danger" data-tombstone="${esc(n.node)}" title="hide this producer from the lookupds">Tombstone</button></td></tr>`).join("") ||
           '<tr><td colspan="7" class="empty">No qd has this topic</td></tr>'}
         </tbody></table>
+        ${txHtml(d)}
         <h2>Channels</h2>
         <table class="grid" id="topic-channels"><thead><tr><th>Channel</th><th>Depth</th><th>In flight</th><th>Deferred</th>
         <th>Requeued</th><th>Timed out</th><th>Messages</th><th>Rate (msg/s)</th><th>Clients</th></tr></thead><tbody>

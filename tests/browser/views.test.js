@@ -126,3 +126,30 @@ test('under --base-path the page and its API calls live below the prefix', async
   await d.waitForCell(page, cell('tr[data-topic="orders"]', 'message_count'), 8)
   await based.stop()
 })
+
+test('topic view: half messages (transactions) per node and in total, only where there are any', async () => {
+  // qds[0]: one pending, one committed, one rolled back; qds[1]: one pending.
+  const txpub = (qd, txid) => d.http(qd.url, 'POST', `/txpub?topic=payments&txid=${txid}&tx_group=shop`, `p-${txid}`)
+  await txpub(qds[0], 'a1')
+  await txpub(qds[0], 'a2')
+  await d.http(qds[0].url, 'POST', '/txcommit?topic=payments&txid=a2')
+  await txpub(qds[0], 'a3')
+  await d.http(qds[0].url, 'POST', '/txrollback?topic=payments&txid=a3')
+  await txpub(qds[1], 'b1')
+  await d.openView(page, admin, 'topic/payments')
+  await page.waitForSelector('#topic-tx')
+  const row = (qd) => `#topic-tx tr[data-node="${qd.httpAddress}"]`
+  const want = {tx_pending: 1, tx_committed: 1, tx_rolled_back: 1, tx_expired: 0}
+  for (const [k, v] of Object.entries(want)) {
+    await d.waitForCell(page, cell(row(qds[0]), k), v)
+    assert.equal((await d.topicStats(qds[0], 'payments'))[k], v)
+  }
+  await d.waitForCell(page, cell(row(qds[1]), 'tx_pending'), 1)
+  await d.waitForCell(page, cell('#topic-tx tr[data-node="total"]', 'tx_pending'), 2)
+  await d.waitForCell(page, cell('#topic-tx tr[data-node="total"]', 'tx_committed'), 1)
+  await d.screenshot(page, 'topic-transactions')
+  // A topic that never had a half message has no such table.
+  await d.openView(page, admin, 'topic/orders')
+  await page.waitForSelector('#topic-channels')
+  assert.equal(await page.locator('#topic-tx').count(), 0)
+})
