@@ -153,6 +153,14 @@ void Connection::Buffer(std::string_view bytes) {
   if (pending_.size() >= kMaxPending) SendLocked({});
 }
 
+bool Connection::AnswerHeartbeat(wire::FrameType type, std::string_view data) {
+  if (type != wire::FrameType::kResponse || data != wire::kHeartbeat) return false;
+  std::string nop;
+  command::AppendNop(nop);
+  Write(nop);
+  return true;
+}
+
 bool Connection::Flush() {
   std::lock_guard lock(write_mu_);
   return SendLocked({});

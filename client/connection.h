@@ -46,6 +46,8 @@ class Connection {
   bool Flush();
   // Blocks for the next frame; data stays valid until the next ReadFrame. false on EOF/error.
   bool ReadFrame(wire::FrameType* type, std::string_view* data);
+  // When the frame is qd's heartbeat, answers it with NOP and returns true.
+  bool AnswerHeartbeat(wire::FrameType type, std::string_view data);
   // 0: block forever.
   void SetReadTimeout(std::chrono::milliseconds timeout);
   void Shutdown();

@@ -14,6 +14,7 @@
 #include "client/command.h"
 #include "client/connection.h"
 #include "client/consumer_backoff.h"
+#include "client/reconnect_backoff.h"
 #include "client/lookupd_query.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -59,15 +60,10 @@ struct Consumer::Impl {
   const Handler handler;
   const Options options;
 
-  struct Redial {
-    Clock::time_point at;
-    std::chrono::milliseconds backoff;
-  };
-
   std::mutex mu;
   std::condition_variable cv;  // manager wakeups, CLOSE_WAIT/closed changes
   std::map<std::string, std::shared_ptr<ConsumerConn>> conns;  // by address
-  std::map<std::string, Redial> redials;                       // dropped, to redial
+  std::map<std::string, ReconnectBackoff> redials;             // dropped, to redial
   std::vector<std::shared_ptr<ConsumerConn>> finished_conns;   // readers to join
   bool stopping = false;
   bool stopped = false;
@@ -270,11 +266,7 @@ struct Consumer::Impl {
         work.push_back(std::move(m));
         work_cv.notify_one();
       } else if (type == wire::FrameType::kResponse) {
-        if (data == wire::kHeartbeat) {
-          std::string nop;
-          command::AppendNop(nop);
-          c.Write(nop);
-        } else if (data == wire::kCloseWait) {
+        if (!c.AnswerHeartbeat(type, data) && data == wire::kCloseWait) {
           std::lock_guard lock(mu);
           cc->close_wait = true;
           cv.notify_all();
@@ -293,8 +285,8 @@ struct Consumer::Impl {
         finished_conns.push_back(cc);
         if (!stopping) {
           if (pinned.count(c.address()) != 0) {
-            redials[c.address()] = Redial{Clock::now() + options.reconnect_backoff_min,
-                                          options.reconnect_backoff_min};
+            auto r = redials.try_emplace(c.address(), options.reconnect_backoff_min, options.reconnect_backoff_max);
+            r.first->second.Dropped();
           } else {
             lookup_now = true;  // discovered: comes back only if lookupd still lists it
           }
@@ -388,7 +380,7 @@ struct Consumer::Impl {
     std::unique_lock lock(mu);
     while (!stopping) {
       auto until = std::min(next_rotate, LookupDue());
-      for (auto& [addr, r] : redials) until = std::min(until, r.at);
+      for (auto& [addr, r] : redials) until = std::min(until, r.due());
       if (auto resume = backoff.resume_at()) until = std::min(until, *resume);
       cv.wait_until(lock, until);
       if (stopping) break;
@@ -424,7 +416,7 @@ struct Consumer::Impl {
       }
       std::vector<std::string> due;
       for (auto& [addr, r] : redials) {
-        if (r.at <= now) due.push_back(addr);
+        if (r.due() <= now) due.push_back(addr);
       }
       for (auto& addr : due) {
         lock.unlock();
@@ -435,10 +427,8 @@ struct Consumer::Impl {
         lock.lock();
         auto it = redials.find(addr);
         if (!s.ok() && it != redials.end()) {
-          it->second.backoff = std::min(it->second.backoff * 2, options.reconnect_backoff_max);
-          it->second.at = Clock::now() + it->second.backoff;
           LOG_WARN("CONSUMER(", topic, "/", channel, "): ", s.message(), "; retrying in ",
-                   it->second.backoff.count(), "ms");
+                   it->second.Failed().count(), "ms");
         }
       }
     }

@@ -9,6 +9,7 @@
 #include "client/batch.h"
 #include "client/command.h"
 #include "client/connection.h"
+#include "client/reconnect_backoff.h"
 #include "common/log.h"
 #include "common/names.h"
 
@@ -63,8 +64,7 @@ struct Producer::Impl {
   bool connect_requested = false;
   uint64_t dial_attempts = 0;
   Status last_dial_status;
-  Clock::time_point next_dial{};
-  std::chrono::milliseconds backoff{0};
+  ReconnectBackoff backoff{options.reconnect_backoff_min, options.reconnect_backoff_max};
 
   void Enqueue(Publication pub, Completion done) {
     // Checked here because qd splits the command line on spaces: "PUB a b" would publish to
@@ -121,13 +121,9 @@ struct Producer::Impl {
     last_dial_status = status;
     connect_requested = false;
     if (!c) {
-      auto min = options.reconnect_backoff_min;
-      backoff = backoff.count() == 0 ? min : std::min(backoff * 2, options.reconnect_backoff_max);
-      next_dial = Clock::now() + backoff;
-      LOG_WARN("PRODUCER(", address, "): ", status.message(), "; retrying in ", backoff.count(),
-               "ms");
+      LOG_WARN("PRODUCER(", address, "): ", status.message(), "; retrying in ", backoff.Failed().count(), "ms");
     } else {
-      backoff = std::chrono::milliseconds(0);
+      backoff.Connected();
       c->SetReadTimeout(std::chrono::milliseconds(0));
       link = std::make_shared<Link>();
       link->conn = c;
@@ -160,8 +156,8 @@ struct Producer::Impl {
       }
       if (!link) {
         auto now = Clock::now();
-        if (now < next_dial && !connect_requested) {
-          auto until = next_dial;
+        if (now < backoff.due() && !connect_requested) {
+          auto until = backoff.due();
           if (!queue.empty()) until = std::min(until, queue.front()->deadline);
           cv.wait_until(lock, until);
           continue;
@@ -220,13 +216,7 @@ struct Producer::Impl {
     wire::FrameType type;
     std::string_view data;
     while (c->ReadFrame(&type, &data)) {
-      if (type == wire::FrameType::kResponse && data == wire::kHeartbeat) {
-        std::string nop;
-        command::AppendNop(nop);
-        c->Write(nop);
-        continue;
-      }
-      if (type == wire::FrameType::kMessage) continue;
+      if (c->AnswerHeartbeat(type, data) || type == wire::FrameType::kMessage) continue;
       std::vector<RequestPtr> cmd;
       {
         std::lock_guard lock(mu);

@@ -10,6 +10,7 @@
 #include "client/check_back.h"
 #include "client/command.h"
 #include "client/connection.h"
+#include "client/reconnect_backoff.h"
 #include "client/tx_names.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -189,12 +190,11 @@ struct TransactionProducer::Impl {
   // --- the I/O thread: keeps one connection, reads its frames ---
 
   void IoLoop() {
-    std::chrono::milliseconds backoff{0};
-    Clock::time_point next_dial{};
+    ReconnectBackoff backoff(options.reconnect_backoff_min, options.reconnect_backoff_max);
     std::unique_lock lock(mu);
     while (!stopping) {
-      if (Clock::now() < next_dial && !connect_requested) {
-        cv.wait_until(lock, next_dial);
+      if (Clock::now() < backoff.due() && !connect_requested) {
+        cv.wait_until(lock, backoff.due());
         continue;
       }
       connect_requested = false;
@@ -216,16 +216,12 @@ struct TransactionProducer::Impl {
       ++dial_attempts;
       last_dial_status = status;
       if (!c) {
-        auto min = options.reconnect_backoff_min;
-        backoff = backoff.count() == 0 ? min : std::min(backoff * 2, options.reconnect_backoff_max);
-        next_dial = Clock::now() + backoff;
-        LOG_WARN("TXPRODUCER(", address, "): ", status.message(), "; retrying in ",
-                 backoff.count(), "ms");
+        LOG_WARN("TXPRODUCER(", address, "): ", status.message(), "; retrying in ", backoff.Failed().count(), "ms");
         cv.notify_all();
         continue;
       }
       if (stopping) break;
-      backoff = std::chrono::milliseconds(0);
+      backoff.Connected();
       c->SetReadTimeout(std::chrono::milliseconds(0));
       auto l = std::make_shared<Link>();
       l->conn = c;
@@ -242,7 +238,7 @@ struct TransactionProducer::Impl {
       l->in_flight.clear();
       cv.notify_all();
       // Not at once: a qd that closes every new connection must not be dialled in a loop.
-      next_dial = Clock::now() + options.reconnect_backoff_min;
+      backoff.Dropped();
       if (!stopping) LOG_WARN("TXPRODUCER(", address, "): connection closed; reconnecting");
     }
   }
@@ -252,12 +248,7 @@ struct TransactionProducer::Impl {
     wire::FrameType type;
     std::string_view data;
     while (c->ReadFrame(&type, &data)) {
-      if (type == wire::FrameType::kResponse && data == wire::kHeartbeat) {
-        std::string nop;
-        command::AppendNop(nop);
-        c->Write(nop);
-        continue;
-      }
+      if (c->AnswerHeartbeat(type, data)) continue;
       if (type == kCheckBackFrame) {
         std::optional<CheckBack> check = ParseCheckBack(data);
         if (!check) {
