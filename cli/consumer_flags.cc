@@ -1,5 +1,6 @@
 #include "cli/consumer_flags.h"
 
+#include "cli/client_opts.h"
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/names.h"
@@ -26,6 +27,7 @@ void AddConsumerFlags(CLI::App* cmd, ConsumerFlags* f, bool channel_required) {
   cmd->add_option("--max-backoff-duration", f->max_backoff_duration,
                   "longest consumer-wide pause after failures (0: no backoff)")
       ->capture_default_str();
+  AddConsumerOptFlag(cmd, &f->consumer_opts);
 }
 
 bool ApplyConsumerFlags(const ConsumerFlags& f, Consumer::Options* o, std::string* error) {
@@ -54,7 +56,7 @@ bool ApplyConsumerFlags(const ConsumerFlags& f, Consumer::Options* o, std::strin
   o->max_in_flight = f.max_in_flight;
   o->lookupd_poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*poll);
   o->max_backoff_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*backoff);
-  return true;
+  return ApplyConsumerOpts(f.consumer_opts, o, error);
 }
 
 Status ConnectConsumer(Consumer& consumer, const ConsumerFlags& f) {

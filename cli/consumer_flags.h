@@ -17,10 +17,11 @@ struct ConsumerFlags {
   int max_in_flight = 200;
   std::string lookupd_poll_interval = "60s";
   std::string max_backoff_duration = "2m";
+  std::vector<std::string> consumer_opts;  // --consumer-opt key,value (cli/client_opts.h)
 };
 
 // Registers --nsqd-tcp-address, --lookupd-http-address, --topic, --channel, --max-in-flight,
-// --lookupd-poll-interval, --max-backoff-duration. --channel is required unless
+// --lookupd-poll-interval, --max-backoff-duration, --consumer-opt. --channel is required unless
 // channel_required is false (then flags->channel keeps what the caller put there).
 void AddConsumerFlags(CLI::App* cmd, ConsumerFlags* flags, bool channel_required);
 

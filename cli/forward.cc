@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 
+#include "cli/client_opts.h"
 #include "cli/commands.h"
 #include "cli/consumer_flags.h"
 #include "common/names.h"
@@ -16,6 +17,7 @@ namespace {
 struct ForwardOptions {
   ConsumerFlags consumer;
   std::vector<std::string> destinations;  // qd TCP addresses (round-robin)
+  std::vector<std::string> producer_opts;
   std::string destination_topic;          // default: --topic
   int concurrency = 16;
   int64_t count = 0;
@@ -32,9 +34,11 @@ int RunForward(ForwardOptions o) {
   }
   if (o.concurrency < 1) return Fail("forward", "--concurrency must be >= 1");
   if (o.count < 0) return Fail("forward", "-n must be >= 0");
+  Producer::Options po;
+  if (!ApplyProducerOpts(o.producer_opts, &po, &error)) return Fail("forward", error);
   std::vector<std::unique_ptr<Producer>> producers;
   for (const auto& d : o.destinations) {
-    producers.push_back(std::make_unique<Producer>(d));
+    producers.push_back(std::make_unique<Producer>(d, po));
     Status s = producers.back()->Connect();
     if (!s.ok()) return Fail("forward", s.message());
   }
@@ -78,6 +82,7 @@ void AddForwardCommand(CLI::App& app, int* exit_code) {
                   "qd TCP address to publish to (repeatable: round-robin)");
   cmd->add_option("--destination-topic", o->destination_topic, "topic to publish to (default: --topic)");
   cmd->add_option("--concurrency", o->concurrency, "publishes in flight at once")->capture_default_str();
+  AddProducerOptFlag(cmd, &o->producer_opts);
   cmd->add_option("-n,--count", o->count, "exit after this many messages (0: never)")
       ->capture_default_str();
   cmd->footer(

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/client_opts.h"
 #include "cli/commands.h"
 #include "common/names.h"
 #include "q/producer.h"
@@ -19,6 +20,7 @@ struct PubOptions {
   std::string topic;
   std::string file;
   double rate = 0;  // msgs/s, 0 = unlimited
+  std::vector<std::string> producer_opts;
 };
 
 int RunPub(const PubOptions& o) {
@@ -32,6 +34,7 @@ int RunPub(const PubOptions& o) {
     in = &file;
   }
   Producer::Options po;
+  if (std::string error; !ApplyProducerOpts(o.producer_opts, &po, &error)) return Fail("pub", error);
   // Without a rate limit, lines read in a burst go out as MPUBs.
   if (o.rate == 0) po.batch_window = std::chrono::microseconds(1000);
   Producer producer(o.address, po);
@@ -86,6 +89,7 @@ void AddPubCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--file", o->file, "read lines from this file instead of stdin");
   cmd->add_option("--rate", o->rate, "publish at most this many messages per second (0: no limit)")
       ->capture_default_str();
+  AddProducerOptFlag(cmd, &o->producer_opts);
   cmd->footer(
       "Examples:\n"
       "  seq 1000 | qctl pub --topic numbers\n"

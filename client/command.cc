@@ -25,6 +25,11 @@ void AppendIdentify(std::string& out, std::string_view json) {
   AppendBE32(out, static_cast<uint32_t>(json.size()));
   out.append(json);
 }
+void AppendAuth(std::string& out, std::string_view secret) {
+  out.append("AUTH\n");
+  AppendBE32(out, static_cast<uint32_t>(secret.size()));
+  out.append(secret);
+}
 void AppendSub(std::string& out, std::string_view topic, std::string_view channel) {
   AppendLine(out, "SUB", topic, channel);
 }

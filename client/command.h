@@ -9,6 +9,7 @@
 namespace q::command {
 
 void AppendIdentify(std::string& out, std::string_view json);
+void AppendAuth(std::string& out, std::string_view secret);
 void AppendSub(std::string& out, std::string_view topic, std::string_view channel);
 void AppendRdy(std::string& out, int64_t count);
 void AppendFin(std::string& out, std::string_view id);

@@ -136,8 +136,34 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
     *status = Fail(address, "IDENTIFY: qd did not accept tx_group (no transaction support?)");
     return nullptr;
   }
+  if (resp.is_object() && resp.value("auth_required", false)) {
+    if (!conn->Authenticate(identify.auth_secret, status)) return nullptr;
+  }
   *status = Status::Ok();
   return conn;
+}
+
+bool Connection::Authenticate(const std::string& secret, Status* status) {
+  if (secret.empty()) {
+    *status = Fail(address_, "qd requires AUTH (it runs with --auth-http-address) and no auth secret was given");
+    return false;
+  }
+  std::string out;
+  command::AppendAuth(out, secret);
+  wire::FrameType type;
+  std::string_view data;
+  if (!Write(out) || !ReadFrame(&type, &data)) {
+    *status = Fail(address_, "no answer to AUTH");
+    return false;
+  }
+  if (type != wire::FrameType::kResponse) {
+    *status = Fail(address_, "AUTH: " + std::string(data));
+    return false;
+  }
+  // {"identity":..., "identity_url":..., "permission_count":N}
+  nlohmann::json j = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object()) auth_identity_ = j.value("identity", "");
+  return true;
 }
 
 Connection::~Connection() { close(fd_); }

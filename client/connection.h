@@ -1,7 +1,8 @@
 // Connection: one blocking TCP connection to qd speaking V2, used by Producer and Consumer.
 //
 // Dial() connects (with a timeout), sends the magic and IDENTIFY (feature negotiation, no TLS
-// or compression) and reads IDENTIFY's answer before returning. Reads keep the dial timeout
+// or compression), reads IDENTIFY's answer and, when qd requires it, authenticates with AUTH
+// before returning. Reads keep the dial timeout
 // (so a handshake step like SUB cannot hang) until SetReadTimeout(0) — call it before handing
 // the connection to a long-lived reader thread (qd's heartbeats keep a live one talking).
 // Threads: Write() and Shutdown() may be called from any thread (writes are serialised by a
@@ -26,6 +27,9 @@ struct IdentifyOptions {
   int msg_timeout_ms = 0;  // 0: not sent
   int output_buffer_timeout_ms = 0;  // 0: not sent (qd's default, 250 ms); -1: no delay
   std::string tx_group;    // empty: not sent; else Dial fails unless qd echoes it back
+  // Sent with AUTH when qd answers IDENTIFY with auth_required (qd run with
+  // --auth-http-address); Dial fails when qd requires it and this is empty.
+  std::string auth_secret;
 };
 
 class Connection {
@@ -53,6 +57,8 @@ class Connection {
   void Shutdown();
 
   const std::string& address() const { return address_; }
+  // Who the auth server said this connection is ("" without AUTH).
+  const std::string& auth_identity() const { return auth_identity_; }
   int max_rdy_count() const { return max_rdy_count_; }
 
  private:
@@ -60,10 +66,12 @@ class Connection {
 
   static constexpr size_t kMaxPending = 8 * 1024;
   bool SendLocked(std::string_view bytes);
+  bool Authenticate(const std::string& secret, Status* status);
 
   int fd_;
   std::string address_;
   int max_rdy_count_ = 2500;
+  std::string auth_identity_;
   std::mutex write_mu_;
   std::string pending_;  // guarded by write_mu_
   std::string read_buf_;

@@ -106,7 +106,8 @@ struct Consumer::Impl {
                        .heartbeat_interval_ms = options.heartbeat_interval_ms,
                        .msg_timeout_ms = options.msg_timeout_ms,
                        .output_buffer_timeout_ms = options.output_buffer_timeout_ms,
-                       .tx_group = {}};
+                       .tx_group = {},
+                       .auth_secret = options.auth_secret};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     if (!c) return status;
     std::string sub;

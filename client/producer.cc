@@ -114,7 +114,8 @@ struct Producer::Impl {
                        .heartbeat_interval_ms = options.heartbeat_interval_ms,
                        .msg_timeout_ms = 0,
                        .output_buffer_timeout_ms = 0,
-                       .tx_group = {}};
+                       .tx_group = {},
+                       .auth_secret = options.auth_secret};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     lock.lock();
     ++dial_attempts;

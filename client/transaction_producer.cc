@@ -205,7 +205,8 @@ struct TransactionProducer::Impl {
                          .heartbeat_interval_ms = options.heartbeat_interval_ms,
                          .msg_timeout_ms = 0,
                          .output_buffer_timeout_ms = 0,
-                         .tx_group = group};
+                         .tx_group = group,
+                         .auth_secret = options.auth_secret};
       std::shared_ptr<Connection> c;
       if (IsValidTxGroup(group)) {
         c = Connection::Dial(address, id, options.dial_timeout, &status);

@@ -101,6 +101,9 @@ class Consumer {
     int output_buffer_timeout_ms = 0;
     std::string client_id;
     std::string user_agent = "qclient/1.0";
+    // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
+    // what the connection may do.
+    std::string auth_secret;
   };
   using Handler = std::function<bool(Delivery&)>;
 

@@ -48,6 +48,9 @@ class Producer {
     // IDENTIFY fields.
     std::string client_id;
     std::string user_agent = "qclient/1.0";
+    // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
+    // what the connection may do.
+    std::string auth_secret;
     int heartbeat_interval_ms = 30000;
   };
   using Completion = std::function<void(const Status&)>;
