@@ -41,10 +41,20 @@ bool DurationMs(const std::string& v, int* out_ms) {
   return true;
 }
 
+// As Go's strconv.ParseBool.
+bool ParseBool(const std::string& v, bool* out) {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (v == t) return *out = true, true;
+  }
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (v == f) return *out = false, true;
+  }
+  return false;
+}
+
 // go-nsq keys that configure what this client does not do.
 bool Unsupported(const std::string& key) {
-  for (const char* k : {"tls_v1", "tls_config", "tls_root_ca_file", "tls_insecure_skip_verify", "tls_cert",
-                        "tls_key", "tls_min_version", "snappy", "deflate", "deflate_level", "sample_rate"}) {
+  for (const char* k : {"tls_config", "tls_min_version", "snappy", "deflate", "deflate_level", "sample_rate"}) {
     if (key == k) return true;
   }
   return false;
@@ -63,7 +73,7 @@ bool Apply(const char* flag, const std::vector<std::string>& opts, const std::ma
     auto it = setters.find(key);
     if (it == setters.end()) {
       *error = std::string(flag) + " " + key + ": " +
-               (Unsupported(key) ? "not supported by qctl (plain TCP, no compression)" : "unknown option");
+               (Unsupported(key) ? "not supported by qctl (no compression, no sampling)" : "unknown option");
       return false;
     }
     if (!it->second(value)) {
@@ -82,20 +92,27 @@ void AddCommonSetters(Options* o, std::map<std::string, Setter>* s) {
   (*s)["user_agent"] = [o](const std::string& v) { return o->user_agent = v, true; };
   (*s)["heartbeat_interval"] = [o](const std::string& v) { return DurationMs(v, &o->heartbeat_interval_ms); };
   (*s)["dial_timeout"] = [o](const std::string& v) { return ParseDurationValue(v, &o->dial_timeout); };
+  (*s)["tls_v1"] = [o](const std::string& v) { return ParseBool(v, &o->tls.enabled); };
+  (*s)["tls_insecure_skip_verify"] = [o](const std::string& v) { return ParseBool(v, &o->tls.insecure_skip_verify); };
+  (*s)["tls_root_ca_file"] = [o](const std::string& v) { return o->tls.ca_file = v, true; };
+  (*s)["tls_cert"] = [o](const std::string& v) { return o->tls.cert_file = v, true; };
+  (*s)["tls_key"] = [o](const std::string& v) { return o->tls.key_file = v, true; };
 }
 
 }  // namespace
 
 void AddConsumerOptFlag(CLI::App* cmd, std::vector<std::string>* opts) {
   cmd->add_option("--consumer-opt", *opts,
-                  "key,value of go-nsq's config (repeatable): auth_secret, client_id, user_agent, heartbeat_interval, "
+                  "key,value of go-nsq's config (repeatable): auth_secret, tls_v1, tls_root_ca_file, "
+                  "tls_insecure_skip_verify, tls_cert, tls_key, client_id, user_agent, heartbeat_interval, "
                   "dial_timeout, msg_timeout, output_buffer_timeout, max_attempts, max_in_flight, "
                   "max_backoff_duration, lookupd_poll_interval");
 }
 
 void AddProducerOptFlag(CLI::App* cmd, std::vector<std::string>* opts) {
   cmd->add_option("--producer-opt", *opts,
-                  "key,value of go-nsq's config (repeatable): auth_secret, client_id, user_agent, heartbeat_interval, "
+                  "key,value of go-nsq's config (repeatable): auth_secret, tls_v1, tls_root_ca_file, "
+                  "tls_insecure_skip_verify, tls_cert, tls_key, client_id, user_agent, heartbeat_interval, "
                   "dial_timeout");
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/command.h"
+#include "client/tls_session.h"
 #include "common/byte_order.h"
 #include "common/host_port.h"
 
@@ -106,6 +107,7 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
     j["output_buffer_timeout"] = identify.output_buffer_timeout_ms;
   }
   if (!identify.tx_group.empty()) j["tx_group"] = identify.tx_group;
+  if (identify.tls.enabled) j["tls_v1"] = true;
   std::string out(wire::kMagicV2);
   command::AppendIdentify(out, j.dump());
   if (!conn->Write(out)) {
@@ -125,6 +127,7 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
   nlohmann::json resp;
   if (!data.empty() && data.front() == '{') {
     resp = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
+    if (resp.is_object()) conn->tls_v1_granted_ = resp.value("tls_v1", false);
     if (resp.is_object() && resp.contains("max_rdy_count") &&
         resp["max_rdy_count"].is_number_integer()) {
       conn->max_rdy_count_ = resp["max_rdy_count"].get<int>();
@@ -136,6 +139,7 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
     *status = Fail(address, "IDENTIFY: qd did not accept tx_group (no transaction support?)");
     return nullptr;
   }
+  if (identify.tls.enabled && !conn->UpgradeToTls(host, identify.tls, status)) return nullptr;
   if (resp.is_object() && resp.value("auth_required", false)) {
     if (!conn->Authenticate(identify.auth_secret, status)) return nullptr;
   }
@@ -166,7 +170,33 @@ bool Connection::Authenticate(const std::string& secret, Status* status) {
   return true;
 }
 
-Connection::~Connection() { close(fd_); }
+Connection::Connection(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
+
+Connection::~Connection() {
+  tls_.reset();
+  close(fd_);
+}
+
+bool Connection::UpgradeToTls(const std::string& host, const TlsOptions& options, Status* status) {
+  // The IDENTIFY answer was JSON (feature negotiation) with tls_v1 granted, or qd has no TLS.
+  if (!tls_v1_granted_) {
+    *status = Fail(address_, "qd did not agree to TLS (tls_v1); is it run with --tls-cert and --tls-key?");
+    return false;
+  }
+  std::string error;
+  tls_ = TlsSession::Handshake(fd_, host, options, &error);
+  if (!tls_) {
+    *status = Fail(address_, error);
+    return false;
+  }
+  wire::FrameType type;
+  std::string_view data;
+  if (!ReadFrame(&type, &data) || type != wire::FrameType::kResponse || data != wire::kOk) {
+    *status = Fail(address_, "no OK after the TLS handshake");
+    return false;
+  }
+  return true;
+}
 
 bool Connection::Write(std::string_view bytes) {
   std::lock_guard lock(write_mu_);
@@ -199,6 +229,10 @@ bool Connection::SendLocked(std::string_view bytes) {
     bytes = pending_;
   }
   bool ok = true;
+  if (tls_) {
+    ok = tls_->Write(bytes);
+    bytes = {};
+  }
   while (!bytes.empty()) {
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -237,8 +271,8 @@ bool Connection::ReadFrame(wire::FrameType* type, std::string_view* data) {
     read_buf_.resize(old + want);
     ssize_t n;
     do {
-      n = recv(fd_, read_buf_.data() + old, want, 0);
-    } while (n < 0 && errno == EINTR);
+      n = tls_ ? tls_->Read(read_buf_.data() + old, want) : recv(fd_, read_buf_.data() + old, want, 0);
+    } while (!tls_ && n < 0 && errno == EINTR);
     read_buf_.resize(old + static_cast<size_t>(n > 0 ? n : 0));
     if (n <= 0) return false;
   }

@@ -1,8 +1,8 @@
 // Connection: one blocking TCP connection to qd speaking V2, used by Producer and Consumer.
 //
-// Dial() connects (with a timeout), sends the magic and IDENTIFY (feature negotiation, no TLS
-// or compression), reads IDENTIFY's answer and, when qd requires it, authenticates with AUTH
-// before returning. Reads keep the dial timeout
+// Dial() connects (with a timeout), sends the magic and IDENTIFY (feature negotiation, no
+// compression), reads IDENTIFY's answer, upgrades to TLS when asked to, and, when qd requires
+// it, authenticates with AUTH before returning. Reads keep the dial timeout
 // (so a handshake step like SUB cannot hang) until SetReadTimeout(0) — call it before handing
 // the connection to a long-lived reader thread (qd's heartbeats keep a live one talking).
 // Threads: Write() and Shutdown() may be called from any thread (writes are serialised by a
@@ -17,6 +17,7 @@
 
 #include "common/wire.h"
 #include "q/status.h"
+#include "q/tls_options.h"
 
 namespace q {
 
@@ -30,7 +31,12 @@ struct IdentifyOptions {
   // Sent with AUTH when qd answers IDENTIFY with auth_required (qd run with
   // --auth-http-address); Dial fails when qd requires it and this is empty.
   std::string auth_secret;
+  // tls.enabled: IDENTIFY asks for tls_v1 and the connection upgrades before anything else;
+  // Dial fails when qd does not agree or its certificate does not verify.
+  TlsOptions tls;
 };
+
+class TlsSession;
 
 class Connection {
  public:
@@ -62,16 +68,19 @@ class Connection {
   int max_rdy_count() const { return max_rdy_count_; }
 
  private:
-  Connection(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
+  Connection(int fd, std::string address);
 
   static constexpr size_t kMaxPending = 8 * 1024;
   bool SendLocked(std::string_view bytes);
   bool Authenticate(const std::string& secret, Status* status);
+  bool UpgradeToTls(const std::string& host, const TlsOptions& options, Status* status);
 
   int fd_;
   std::string address_;
   int max_rdy_count_ = 2500;
   std::string auth_identity_;
+  bool tls_v1_granted_ = false;
+  std::unique_ptr<TlsSession> tls_;  // set once upgraded: all bytes go through it
   std::mutex write_mu_;
   std::string pending_;  // guarded by write_mu_
   std::string read_buf_;

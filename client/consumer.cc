@@ -107,7 +107,8 @@ struct Consumer::Impl {
                        .msg_timeout_ms = options.msg_timeout_ms,
                        .output_buffer_timeout_ms = options.output_buffer_timeout_ms,
                        .tx_group = {},
-                       .auth_secret = options.auth_secret};
+                       .auth_secret = options.auth_secret,
+                       .tls = options.tls};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     if (!c) return status;
     std::string sub;

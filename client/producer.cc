@@ -115,7 +115,8 @@ struct Producer::Impl {
                        .msg_timeout_ms = 0,
                        .output_buffer_timeout_ms = 0,
                        .tx_group = {},
-                       .auth_secret = options.auth_secret};
+                       .auth_secret = options.auth_secret,
+                       .tls = options.tls};
     std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
     lock.lock();
     ++dial_attempts;

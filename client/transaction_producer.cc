@@ -206,7 +206,8 @@ struct TransactionProducer::Impl {
                          .msg_timeout_ms = 0,
                          .output_buffer_timeout_ms = 0,
                          .tx_group = group,
-                         .auth_secret = options.auth_secret};
+                         .auth_secret = options.auth_secret,
+                         .tls = options.tls};
       std::shared_ptr<Connection> c;
       if (IsValidTxGroup(group)) {
         c = Connection::Dial(address, id, options.dial_timeout, &status);

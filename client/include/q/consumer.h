@@ -44,6 +44,7 @@
 #include <string_view>
 
 #include "q/status.h"
+#include "q/tls_options.h"
 
 namespace q {
 
@@ -104,6 +105,8 @@ class Consumer {
     // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
     // what the connection may do.
     std::string auth_secret;
+    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
+    TlsOptions tls;
   };
   using Handler = std::function<bool(Delivery&)>;
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "q/status.h"
+#include "q/tls_options.h"
 
 namespace q {
 
@@ -51,6 +52,8 @@ class Producer {
     // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
     // what the connection may do.
     std::string auth_secret;
+    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
+    TlsOptions tls;
     int heartbeat_interval_ms = 30000;
   };
   using Completion = std::function<void(const Status&)>;

@@ -32,6 +32,7 @@
 #include <string>
 
 #include "q/status.h"
+#include "q/tls_options.h"
 
 namespace q {
 
@@ -66,6 +67,8 @@ class TransactionProducer {
     // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
     // what the connection may do.
     std::string auth_secret;
+    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
+    TlsOptions tls;
     int heartbeat_interval_ms = 30000;
   };
 
