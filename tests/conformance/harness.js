@@ -435,7 +435,8 @@ const usedQds = []
 let cleanupRegistered = false
 
 /**
- * Starts a qd (with extra flags) in before() and returns a getter for it. All qds of the
+ * Starts a qd (with extra flags, or an async function returning them) in before() and
+ * returns a getter for it. All qds of the
  * file (and all nsqjs clients) are stopped in a single after() hook, which fails if a qd
  * crashed during the tests or did not shut down cleanly on SIGTERM.
  */
@@ -444,7 +445,8 @@ function useQd(extraArgs = []) {
   const box = {qd: null}
   usedQds.push(box)
   before(async () => {
-    box.qd = await startQd(extraArgs)
+    // A function gives flags known only once something else is up (an auth server's port).
+    box.qd = await startQd(typeof extraArgs === 'function' ? await extraArgs() : extraArgs)
   }, {timeout: START_TIMEOUT_MS + STOP_TIMEOUT_MS})
   if (!cleanupRegistered) {
     cleanupRegistered = true
