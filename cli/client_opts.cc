@@ -54,7 +54,7 @@ bool ParseBool(const std::string& v, bool* out) {
 
 // go-nsq keys that configure what this client does not do.
 bool Unsupported(const std::string& key) {
-  for (const char* k : {"tls_config", "tls_min_version", "snappy", "deflate", "deflate_level", "sample_rate"}) {
+  for (const char* k : {"tls_config", "tls_min_version", "sample_rate"}) {
     if (key == k) return true;
   }
   return false;
@@ -73,7 +73,7 @@ bool Apply(const char* flag, const std::vector<std::string>& opts, const std::ma
     auto it = setters.find(key);
     if (it == setters.end()) {
       *error = std::string(flag) + " " + key + ": " +
-               (Unsupported(key) ? "not supported by qctl (no compression, no sampling)" : "unknown option");
+               (Unsupported(key) ? "not supported by qctl" : "unknown option");
       return false;
     }
     if (!it->second(value)) {
@@ -84,9 +84,8 @@ bool Apply(const char* flag, const std::vector<std::string>& opts, const std::ma
   return true;
 }
 
-// The keys producers and consumers share.
-template <class Options>
-void AddCommonSetters(Options* o, std::map<std::string, Setter>* s) {
+// The keys producers and consumers share: the connection's own.
+void AddCommonSetters(ConnectionOptions* o, std::map<std::string, Setter>* s) {
   (*s)["auth_secret"] = [o](const std::string& v) { return o->auth_secret = v, true; };
   (*s)["client_id"] = [o](const std::string& v) { return o->client_id = v, true; };
   (*s)["user_agent"] = [o](const std::string& v) { return o->user_agent = v, true; };
@@ -97,6 +96,9 @@ void AddCommonSetters(Options* o, std::map<std::string, Setter>* s) {
   (*s)["tls_root_ca_file"] = [o](const std::string& v) { return o->tls.ca_file = v, true; };
   (*s)["tls_cert"] = [o](const std::string& v) { return o->tls.cert_file = v, true; };
   (*s)["tls_key"] = [o](const std::string& v) { return o->tls.key_file = v, true; };
+  (*s)["snappy"] = [o](const std::string& v) { return ParseBool(v, &o->snappy); };
+  (*s)["deflate"] = [o](const std::string& v) { return ParseBool(v, &o->deflate); };
+  (*s)["deflate_level"] = [o](const std::string& v) { return ParseInt(v, 1, &o->deflate_level) && o->deflate_level <= 9; };
 }
 
 }  // namespace
@@ -104,7 +106,7 @@ void AddCommonSetters(Options* o, std::map<std::string, Setter>* s) {
 void AddConsumerOptFlag(CLI::App* cmd, std::vector<std::string>* opts) {
   cmd->add_option("--consumer-opt", *opts,
                   "key,value of go-nsq's config (repeatable): auth_secret, tls_v1, tls_root_ca_file, "
-                  "tls_insecure_skip_verify, tls_cert, tls_key, client_id, user_agent, heartbeat_interval, "
+                  "tls_insecure_skip_verify, tls_cert, tls_key, snappy, deflate, deflate_level, client_id, user_agent, heartbeat_interval, "
                   "dial_timeout, msg_timeout, output_buffer_timeout, max_attempts, max_in_flight, "
                   "max_backoff_duration, lookupd_poll_interval");
 }
@@ -112,7 +114,7 @@ void AddConsumerOptFlag(CLI::App* cmd, std::vector<std::string>* opts) {
 void AddProducerOptFlag(CLI::App* cmd, std::vector<std::string>* opts) {
   cmd->add_option("--producer-opt", *opts,
                   "key,value of go-nsq's config (repeatable): auth_secret, tls_v1, tls_root_ca_file, "
-                  "tls_insecure_skip_verify, tls_cert, tls_key, client_id, user_agent, heartbeat_interval, "
+                  "tls_insecure_skip_verify, tls_cert, tls_key, snappy, deflate, deflate_level, client_id, user_agent, heartbeat_interval, "
                   "dial_timeout");
 }
 

@@ -14,6 +14,7 @@
 
 #include "client/command.h"
 #include "client/tls_session.h"
+#include "common/stream_codec.h"
 #include "common/byte_order.h"
 #include "common/host_port.h"
 
@@ -63,9 +64,14 @@ int ConnectOne(const addrinfo* ai, std::chrono::milliseconds timeout, std::strin
 
 }  // namespace
 
-std::unique_ptr<Connection> Connection::Dial(const std::string& address,
-                                             const IdentifyOptions& identify,
-                                             std::chrono::milliseconds timeout, Status* status) {
+std::unique_ptr<Connection> Connection::Dial(const std::string& address, const IdentifyOptions& identify,
+                                             Status* status) {
+  const ConnectionOptions& o = identify.connection;
+  const std::chrono::milliseconds timeout = o.dial_timeout;
+  if (o.snappy && o.deflate) {
+    *status = Fail(address, "snappy and deflate both asked for: choose one");
+    return nullptr;
+  }
   std::string host;
   int port = 0;
   if (!ParseHostPort(address, &host, &port) || port == 0) {
@@ -97,17 +103,22 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
   std::unique_ptr<Connection> conn(new Connection(fd, address));
-  nlohmann::json j = {{"client_id", identify.client_id},
-                      {"hostname", identify.client_id},
-                      {"user_agent", identify.user_agent},
+  nlohmann::json j = {{"client_id", o.client_id},
+                      {"hostname", o.client_id},
+                      {"user_agent", o.user_agent},
                       {"feature_negotiation", true},
-                      {"heartbeat_interval", identify.heartbeat_interval_ms}};
+                      {"heartbeat_interval", o.heartbeat_interval_ms}};
   if (identify.msg_timeout_ms > 0) j["msg_timeout"] = identify.msg_timeout_ms;
   if (identify.output_buffer_timeout_ms != 0) {
     j["output_buffer_timeout"] = identify.output_buffer_timeout_ms;
   }
   if (!identify.tx_group.empty()) j["tx_group"] = identify.tx_group;
-  if (identify.tls.enabled) j["tls_v1"] = true;
+  if (o.tls.enabled) j["tls_v1"] = true;
+  if (o.snappy) j["snappy"] = true;
+  if (o.deflate) {
+    j["deflate"] = true;
+    j["deflate_level"] = o.deflate_level;
+  }
   std::string out(wire::kMagicV2);
   command::AppendIdentify(out, j.dump());
   if (!conn->Write(out)) {
@@ -124,25 +135,38 @@ std::unique_ptr<Connection> Connection::Dial(const std::string& address,
     *status = Fail(address, "IDENTIFY: " + std::string(data));
     return nullptr;
   }
-  nlohmann::json resp;
+  // Feature negotiation: a JSON object (a qd without it answers plain "OK").
+  nlohmann::json resp = nlohmann::json::object();
   if (!data.empty() && data.front() == '{') {
     resp = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
-    if (resp.is_object()) conn->tls_v1_granted_ = resp.value("tls_v1", false);
-    if (resp.is_object() && resp.contains("max_rdy_count") &&
-        resp["max_rdy_count"].is_number_integer()) {
-      conn->max_rdy_count_ = resp["max_rdy_count"].get<int>();
-    }
+    if (!resp.is_object()) resp = nlohmann::json::object();
+  }
+  auto granted = [&resp](const char* key) { return resp.value(key, false); };
+  if (resp.contains("max_rdy_count") && resp["max_rdy_count"].is_number_integer()) {
+    conn->max_rdy_count_ = resp["max_rdy_count"].get<int>();
   }
   // A qd without transactions ignores the key; its connection would never get check-backs.
-  if (!identify.tx_group.empty() &&
-      !(resp.is_object() && resp.contains("tx_group") && resp["tx_group"] == identify.tx_group)) {
+  if (!identify.tx_group.empty() && !(resp.contains("tx_group") && resp["tx_group"] == identify.tx_group)) {
     *status = Fail(address, "IDENTIFY: qd did not accept tx_group (no transaction support?)");
     return nullptr;
   }
-  if (identify.tls.enabled && !conn->UpgradeToTls(host, identify.tls, status)) return nullptr;
-  if (resp.is_object() && resp.value("auth_required", false)) {
-    if (!conn->Authenticate(identify.auth_secret, status)) return nullptr;
+  // The order qd follows: TLS, then compression, then AUTH (spec: tcp-protocol.md, IDENTIFY).
+  if (o.tls.enabled) {
+    if (!granted("tls_v1")) {
+      *status = Fail(address, "qd did not agree to TLS (tls_v1); is it run with --tls-cert and --tls-key?");
+      return nullptr;
+    }
+    if (!conn->UpgradeToTls(host, o.tls, status)) return nullptr;
   }
+  if (o.snappy || o.deflate) {
+    const char* what = o.snappy ? "snappy" : "deflate";
+    if (!granted(what)) {
+      *status = Fail(address, std::string("qd did not agree to ") + what + " (is it run with --" + what + "=false?)");
+      return nullptr;
+    }
+    if (!conn->StartCompression(o.snappy, resp.value("deflate_level", o.deflate_level), status)) return nullptr;
+  }
+  if (granted("auth_required") && !conn->Authenticate(o.auth_secret, status)) return nullptr;
   *status = Status::Ok();
   return conn;
 }
@@ -178,11 +202,6 @@ Connection::~Connection() {
 }
 
 bool Connection::UpgradeToTls(const std::string& host, const TlsOptions& options, Status* status) {
-  // The IDENTIFY answer was JSON (feature negotiation) with tls_v1 granted, or qd has no TLS.
-  if (!tls_v1_granted_) {
-    *status = Fail(address_, "qd did not agree to TLS (tls_v1); is it run with --tls-cert and --tls-key?");
-    return false;
-  }
   std::string error;
   tls_ = TlsSession::Handshake(fd_, host, options, &error);
   if (!tls_) {
@@ -193,6 +212,24 @@ bool Connection::UpgradeToTls(const std::string& host, const TlsOptions& options
   std::string_view data;
   if (!ReadFrame(&type, &data) || type != wire::FrameType::kResponse || data != wire::kOk) {
     *status = Fail(address_, "no OK after the TLS handshake");
+    return false;
+  }
+  return true;
+}
+
+bool Connection::StartCompression(bool snappy, int deflate_level, Status* status) {
+  codec_out_ = snappy ? MakeSnappyCodec() : MakeDeflateCodec(deflate_level);
+  codec_in_ = snappy ? MakeSnappyCodec() : MakeDeflateCodec(deflate_level);
+  // qd's compressed OK may have arrived with the IDENTIFY answer: what was read past that
+  // frame is already compressed.
+  std::string rest = read_buf_.substr(read_pos_);
+  read_buf_.clear();
+  read_pos_ = 0;
+  wire::FrameType type;
+  std::string_view data;
+  if (!codec_in_->Decompress(rest, &read_buf_) || !ReadFrame(&type, &data) ||
+      type != wire::FrameType::kResponse || data != wire::kOk) {
+    *status = Fail(address_, std::string("no OK after starting ") + codec_in_->name());
     return false;
   }
   return true;
@@ -228,6 +265,14 @@ bool Connection::SendLocked(std::string_view bytes) {
     pending_.append(bytes);
     bytes = pending_;
   }
+  std::string compressed;
+  if (codec_out_ && !bytes.empty()) {
+    if (!codec_out_->Compress(bytes, &compressed)) {
+      pending_.clear();
+      return false;
+    }
+    bytes = compressed;
+  }
   bool ok = true;
   if (tls_) {
     ok = tls_->Write(bytes);
@@ -262,20 +307,36 @@ bool Connection::ReadFrame(wire::FrameType* type, std::string_view* data) {
       read_buf_.erase(0, read_pos_);
       read_pos_ = 0;
     }
-    size_t old = read_buf_.size();
-    size_t want = 64 * 1024;
-    if (old >= 8) {  // grow to hold the whole pending frame
-      size_t frame_size = 4 + static_cast<size_t>(LoadBE32(read_buf_.data()));
-      if (frame_size > old + want) want = frame_size - old;
-    }
-    read_buf_.resize(old + want);
-    ssize_t n;
-    do {
-      n = tls_ ? tls_->Read(read_buf_.data() + old, want) : recv(fd_, read_buf_.data() + old, want, 0);
-    } while (!tls_ && n < 0 && errno == EINTR);
-    read_buf_.resize(old + static_cast<size_t>(n > 0 ? n : 0));
-    if (n <= 0) return false;
+    if (!ReadMore()) return false;
   }
+}
+
+ssize_t Connection::RawRead(char* buf, size_t len) {
+  if (tls_) return tls_->Read(buf, len);
+  ssize_t n;
+  do {
+    n = recv(fd_, buf, len, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+bool Connection::ReadMore() {
+  size_t want = 64 * 1024;
+  if (codec_in_) {
+    // Decompressed bytes land in read_buf_; a chunk may decode to nothing yet.
+    raw_.resize(want);
+    ssize_t n = RawRead(raw_.data(), want);
+    return n > 0 && codec_in_->Decompress(std::string_view(raw_.data(), static_cast<size_t>(n)), &read_buf_);
+  }
+  size_t old = read_buf_.size();
+  if (old >= 8) {  // grow to hold the whole pending frame
+    size_t frame_size = 4 + static_cast<size_t>(LoadBE32(read_buf_.data()));
+    if (frame_size > old + want) want = frame_size - old;
+  }
+  read_buf_.resize(old + want);
+  ssize_t n = RawRead(read_buf_.data() + old, want);
+  read_buf_.resize(old + static_cast<size_t>(n > 0 ? n : 0));
+  return n > 0;
 }
 
 void Connection::SetReadTimeout(std::chrono::milliseconds timeout) {

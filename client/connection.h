@@ -9,6 +9,8 @@
 // mutex, each Write is sent whole); ReadFrame() from one reader thread only. Shutdown()
 // unblocks a reader or writer blocked in the socket; the fd is closed by the destructor.
 #pragma once
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -17,32 +19,25 @@
 
 #include "common/wire.h"
 #include "q/status.h"
-#include "q/tls_options.h"
+#include "q/connection_options.h"
 
 namespace q {
 
 struct IdentifyOptions {
-  std::string client_id;
-  std::string user_agent;
-  int heartbeat_interval_ms = 30000;
+  ConnectionOptions connection;  // fields, TLS, compression, AUTH
   int msg_timeout_ms = 0;  // 0: not sent
   int output_buffer_timeout_ms = 0;  // 0: not sent (qd's default, 250 ms); -1: no delay
   std::string tx_group;    // empty: not sent; else Dial fails unless qd echoes it back
-  // Sent with AUTH when qd answers IDENTIFY with auth_required (qd run with
-  // --auth-http-address); Dial fails when qd requires it and this is empty.
-  std::string auth_secret;
-  // tls.enabled: IDENTIFY asks for tls_v1 and the connection upgrades before anything else;
-  // Dial fails when qd does not agree or its certificate does not verify.
-  TlsOptions tls;
 };
 
+class StreamCodec;
 class TlsSession;
 
 class Connection {
  public:
-  static std::unique_ptr<Connection> Dial(const std::string& address,
-                                          const IdentifyOptions& identify,
-                                          std::chrono::milliseconds timeout, Status* status);
+  // identify.connection.dial_timeout bounds the connect and each handshake read.
+  static std::unique_ptr<Connection> Dial(const std::string& address, const IdentifyOptions& identify,
+                                          Status* status);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -74,13 +69,21 @@ class Connection {
   bool SendLocked(std::string_view bytes);
   bool Authenticate(const std::string& secret, Status* status);
   bool UpgradeToTls(const std::string& host, const TlsOptions& options, Status* status);
+  bool StartCompression(bool snappy, int deflate_level, Status* status);
+  // One read of the socket (through TLS when upgraded), as recv().
+  ssize_t RawRead(char* buf, size_t len);
+  // Appends what one read brings to read_buf_ (decompressed when compression is on).
+  bool ReadMore();
 
   int fd_;
   std::string address_;
   int max_rdy_count_ = 2500;
   std::string auth_identity_;
-  bool tls_v1_granted_ = false;
   std::unique_ptr<TlsSession> tls_;  // set once upgraded: all bytes go through it
+  // Set once compression started: codec_out_ under write_mu_, codec_in_ by the reader.
+  std::unique_ptr<StreamCodec> codec_out_;
+  std::unique_ptr<StreamCodec> codec_in_;
+  std::string raw_;  // compressed bytes as read
   std::mutex write_mu_;
   std::string pending_;  // guarded by write_mu_
   std::string read_buf_;

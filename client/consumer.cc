@@ -101,15 +101,11 @@ struct Consumer::Impl {
       return Status::Error("invalid channel name \"" + channel + "\"");
     }
     Status status;
-    IdentifyOptions id{.client_id = options.client_id,
-                       .user_agent = options.user_agent,
-                       .heartbeat_interval_ms = options.heartbeat_interval_ms,
+    IdentifyOptions id{.connection = options,
                        .msg_timeout_ms = options.msg_timeout_ms,
                        .output_buffer_timeout_ms = options.output_buffer_timeout_ms,
-                       .tx_group = {},
-                       .auth_secret = options.auth_secret,
-                       .tls = options.tls};
-    std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
+                       .tx_group = {}};
+    std::shared_ptr<Connection> c = Connection::Dial(address, id, &status);
     if (!c) return status;
     std::string sub;
     command::AppendSub(sub, topic, channel);

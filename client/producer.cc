@@ -109,15 +109,11 @@ struct Producer::Impl {
     lock.unlock();
     if (reader.joinable()) reader.join();  // the previous connection's reader has finished
     Status status;
-    IdentifyOptions id{.client_id = options.client_id,
-                       .user_agent = options.user_agent,
-                       .heartbeat_interval_ms = options.heartbeat_interval_ms,
+    IdentifyOptions id{.connection = options,
                        .msg_timeout_ms = 0,
                        .output_buffer_timeout_ms = 0,
-                       .tx_group = {},
-                       .auth_secret = options.auth_secret,
-                       .tls = options.tls};
-    std::shared_ptr<Connection> c = Connection::Dial(address, id, options.dial_timeout, &status);
+                       .tx_group = {}};
+    std::shared_ptr<Connection> c = Connection::Dial(address, id, &status);
     lock.lock();
     ++dial_attempts;
     last_dial_status = status;

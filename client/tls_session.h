@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "q/tls_options.h"
+#include "q/connection_options.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;

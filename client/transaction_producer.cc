@@ -200,17 +200,13 @@ struct TransactionProducer::Impl {
       connect_requested = false;
       lock.unlock();
       Status status;
-      IdentifyOptions id{.client_id = options.client_id,
-                         .user_agent = options.user_agent,
-                         .heartbeat_interval_ms = options.heartbeat_interval_ms,
+      IdentifyOptions id{.connection = options,
                          .msg_timeout_ms = 0,
                          .output_buffer_timeout_ms = 0,
-                         .tx_group = group,
-                         .auth_secret = options.auth_secret,
-                         .tls = options.tls};
+                         .tx_group = group};
       std::shared_ptr<Connection> c;
       if (IsValidTxGroup(group)) {
-        c = Connection::Dial(address, id, options.dial_timeout, &status);
+        c = Connection::Dial(address, id, &status);
       } else {
         status = Status::Error("invalid tx_group \"" + group + "\"");
       }

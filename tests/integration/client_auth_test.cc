@@ -84,9 +84,9 @@ TEST_F(ClientAuthTest, QctlTakesTheSecretAsGoNsqOptions) {
   EXPECT_NE(anonymous.exit_code, 0);
   EXPECT_NE(anonymous.output.find("qd requires AUTH"), std::string::npos) << anonymous.output;
   // Options this client does not have, or that do not exist, are one readable line each.
-  CommandResult snappy = RunQctl("tail --topic allowed --consumer-opt snappy,true --nsqd-tcp-address " + Addr());
-  EXPECT_NE(snappy.exit_code, 0);
-  EXPECT_NE(snappy.output.find("--consumer-opt snappy: not supported"), std::string::npos) << snappy.output;
+  CommandResult sample = RunQctl("tail --topic allowed --consumer-opt sample_rate,10 --nsqd-tcp-address " + Addr());
+  EXPECT_NE(sample.exit_code, 0);
+  EXPECT_NE(sample.output.find("--consumer-opt sample_rate: not supported"), std::string::npos) << sample.output;
   CommandResult unknown = RunQctl("pub --topic allowed --producer-opt colour,blue --nsqd-tcp-address " + Addr());
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.output.find("--producer-opt colour: unknown option"), std::string::npos) << unknown.output;

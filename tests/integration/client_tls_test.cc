@@ -119,6 +119,30 @@ TEST_F(ClientTlsTest, QctlTakesGoNsqTlsOptions) {
   EXPECT_NE(bad.output.find("--consumer-opt tls_v1: invalid value \"maybe\""), std::string::npos) << bad.output;
 }
 
+// TLS first, then compression on top, as qd negotiates them.
+TEST_F(ClientTlsTest, SnappyOverTls) {
+  Producer::Options po;
+  po.tls = TrustTestCa();
+  po.snappy = true;
+  Producer producer(Addr(), po);
+  Status s = producer.Publish("t", std::string(100 * 1024, 'q')).get();
+  ASSERT_TRUE(s.ok()) << s.message();
+  Seen seen;
+  Consumer::Options co;
+  co.tls = TrustTestCa();
+  co.snappy = true;
+  Consumer consumer("t", "c", [&](Delivery& m) { return seen.Add(m.body()); }, co);
+  s = consumer.ConnectToQd(Addr());
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(WaitFor([&] { return seen.size() >= 1; }, 10s));
+  json c = ChannelStats("t", "c");
+  ASSERT_EQ(c["clients"].size(), 1u) << c.dump();
+  EXPECT_EQ(c["clients"][0]["tls"], true);
+  EXPECT_EQ(c["clients"][0]["snappy"], true);
+  consumer.Stop();
+  EXPECT_EQ(seen.bodies.count(std::string(100 * 1024, 'q')), 1u);
+}
+
 class ClientCertTest : public ClientTlsTest {
  protected:
   std::vector<std::string> ExtraFlags() const override {

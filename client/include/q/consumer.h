@@ -44,7 +44,7 @@
 #include <string_view>
 
 #include "q/status.h"
-#include "q/tls_options.h"
+#include "q/connection_options.h"
 
 namespace q {
 
@@ -79,13 +79,14 @@ class Delivery {
 
 class Consumer {
  public:
-  struct Options {
+  // The connection's own (client id, TLS, AUTH, compression, ...) come from
+  // ConnectionOptions.
+  struct Options : ConnectionOptions {
     int max_in_flight = 1;
     int concurrency = 1;  // handler threads
     std::chrono::milliseconds requeue_delay{90000};
     std::chrono::milliseconds max_requeue_delay{15 * 60 * 1000};
     int max_attempts = 0;  // 0: unlimited
-    std::chrono::milliseconds dial_timeout{5000};
     std::chrono::milliseconds reconnect_backoff_min{500};
     std::chrono::milliseconds reconnect_backoff_max{60000};
     std::chrono::milliseconds rdy_rotate_interval{5000};
@@ -94,19 +95,11 @@ class Consumer {
     double lookupd_poll_jitter = 0.3;  // fraction of the interval, first tick only
     std::chrono::milliseconds backoff_multiplier{1000};
     std::chrono::milliseconds max_backoff_duration{120000};  // 0: no consumer-wide backoff
-    int heartbeat_interval_ms = 30000;
     int msg_timeout_ms = 0;  // 0: qd's default
     // How long qd may hold deliveries to batch them into one write (IDENTIFY
     // output_buffer_timeout): 0 keeps qd's default (250 ms), -1 writes without waiting
     // (lowest latency), else within qd's [min, max] output buffer timeout.
     int output_buffer_timeout_ms = 0;
-    std::string client_id;
-    std::string user_agent = "qclient/1.0";
-    // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
-    // what the connection may do.
-    std::string auth_secret;
-    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
-    TlsOptions tls;
   };
   using Handler = std::function<bool(Delivery&)>;
 

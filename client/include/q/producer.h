@@ -29,14 +29,15 @@
 #include <vector>
 
 #include "q/status.h"
-#include "q/tls_options.h"
+#include "q/connection_options.h"
 
 namespace q {
 
 class Producer {
  public:
-  struct Options {
-    std::chrono::milliseconds dial_timeout{5000};
+  // The connection's own (client id, TLS, AUTH, compression, ...) come from
+  // ConnectionOptions.
+  struct Options : ConnectionOptions {
     // A publish not sent and answered within this time fails (e.g. qd unreachable).
     std::chrono::milliseconds publish_timeout{10000};
     std::chrono::milliseconds reconnect_backoff_min{100};
@@ -46,15 +47,6 @@ class Producer {
     // Upper bounds of one automatic MPUB (qd's defaults: --max-body-size 5 MiB).
     size_t max_batch_bytes = 4 << 20;
     size_t max_batch_messages = 1000;
-    // IDENTIFY fields.
-    std::string client_id;
-    std::string user_agent = "qclient/1.0";
-    // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
-    // what the connection may do.
-    std::string auth_secret;
-    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
-    TlsOptions tls;
-    int heartbeat_interval_ms = 30000;
   };
   using Completion = std::function<void(const Status&)>;
 

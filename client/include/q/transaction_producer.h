@@ -32,7 +32,7 @@
 #include <string>
 
 #include "q/status.h"
-#include "q/tls_options.h"
+#include "q/connection_options.h"
 
 namespace q {
 
@@ -55,21 +55,13 @@ struct CheckBack {
 
 class TransactionProducer {
  public:
-  struct Options {
-    std::chrono::milliseconds dial_timeout{5000};
+  // The connection's own (client id, TLS, AUTH, compression, ...) come from
+  // ConnectionOptions.
+  struct Options : ConnectionOptions {
     // A command (TXPUB, TXCOMMIT, ...) not answered within this time fails, retries included.
     std::chrono::milliseconds command_timeout{10000};
     std::chrono::milliseconds reconnect_backoff_min{100};
     std::chrono::milliseconds reconnect_backoff_max{10000};
-    // IDENTIFY fields.
-    std::string client_id;
-    std::string user_agent = "qclient/1.0";
-    // Sent with AUTH to a qd that requires it (--auth-http-address); the auth server decides
-    // what the connection may do.
-    std::string auth_secret;
-    // TLS to a qd run with --tls-cert/--tls-key (IDENTIFY tls_v1): see q/tls_options.h.
-    TlsOptions tls;
-    int heartbeat_interval_ms = 30000;
   };
 
   // The application's local transaction for one message, given its txid (store it with
