@@ -6,11 +6,16 @@
 #include <httplib.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "common/file.h"
 #include "qd/options.h"
@@ -138,6 +143,51 @@ TEST_F(FaultInjectionTest, FailedFsyncRefusesPublishesUntilRestartAndKeepsData) 
   ASSERT_TRUE(StartQd());
   TestClient third = Client();
   EXPECT_TRUE(IsOk(third.Pub("t", "after-restart")));
+}
+
+// Two group-commit rounds in flight: the first one's fsync hangs and then fails, the second
+// one's (started meanwhile by another producer) succeeds. Both publishes were in flight with
+// the failed fsync, whose lost write may hold either record: both are refused, and the
+// second is not answered OK before the first is settled.
+TEST_F(FaultInjectionTest, FsyncFailureFailsEveryPublishInFlightWithIt) {
+  TestClient setup = Client();
+  ASSERT_TRUE(IsOk(setup.Sub("t", "c")));
+  std::mutex mu;
+  std::condition_variable cv;
+  int syncs = 0;
+  bool release = false;
+  file::SetFaultHook([&](file::Op o, const std::string& path) {
+    if (o != file::Op::kSync || path.find("/t:c.q.") == std::string::npos || path.find(".seg") == std::string::npos) {
+      return 0;
+    }
+    std::unique_lock lock(mu);
+    const int n = ++syncs;
+    cv.notify_all();
+    if (n != 1) return 0;
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+    return EIO;
+  });
+  TestClient first = Client();
+  TestClient second = Client();
+  Frame first_answer, second_answer;
+  std::thread a([&] { first_answer = first.Pub("t", "first"); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return syncs >= 1; })) << "first fsync never ran";
+  }
+  std::thread b([&] { second_answer = second.Pub("t", "second"); });
+  {
+    // The second round's fsync runs on the other sync thread while the first one hangs
+    // (with one round at a time it runs after the first failed; the outcome is the same).
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return syncs >= 2; });
+    release = true;
+  }
+  cv.notify_all();
+  a.join();
+  b.join();
+  EXPECT_EQ(first_answer.ErrorCode(), "E_PUB_FAILED") << first_answer.Describe();
+  EXPECT_EQ(second_answer.ErrorCode(), "E_PUB_FAILED") << second_answer.Describe();
 }
 
 }  // namespace
