@@ -37,11 +37,9 @@ HttpResult HttpRequest(const std::string& method, const std::string& address, co
     result.error = "invalid address";
     return result;
   }
-  auto secs = timeout.count() / 1000;
-  auto usecs = (timeout.count() % 1000) * 1000;
-  cli.set_connection_timeout(secs, usecs);
-  cli.set_read_timeout(secs, usecs);
-  cli.set_write_timeout(secs, usecs);
+  cli.set_connection_timeout(timeout);
+  cli.set_read_timeout(timeout);
+  cli.set_write_timeout(timeout);
   httplib::Headers headers{{"Accept", "application/vnd.nsq; version=1.0"}};
   auto res = method == "POST" ? cli.Post(path, headers, "", "text/plain") : cli.Get(path, headers);
   if (!res) {
@@ -51,6 +49,17 @@ HttpResult HttpRequest(const std::string& method, const std::string& address, co
   result.status = res->status;
   result.body = std::move(res->body);
   return result;
+}
+
+std::optional<UrlParts> SplitUrl(const std::string& url) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  size_t target = url.find_first_of("/?", scheme_end + 3);
+  UrlParts parts;
+  parts.scheme_host_port = url.substr(0, target == std::string::npos ? url.size() : target);
+  parts.target = target == std::string::npos ? "/" : url.substr(target);
+  if (parts.target[0] == '?') parts.target = "/" + parts.target;
+  return parts;
 }
 
 std::string QueryEscape(const std::string& v) {

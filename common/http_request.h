@@ -3,6 +3,7 @@
 // one timeout for connecting, each read and each write.
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace q {
@@ -18,6 +19,15 @@ struct HttpResult {
 // path with its query string. Blocks for at most about 3 * timeout.
 HttpResult HttpRequest(const std::string& method, const std::string& address, const std::string& path,
                        std::chrono::milliseconds timeout);
+
+// An http(s) URL cut where its request target begins.
+struct UrlParts {
+  std::string scheme_host_port;  // "http://h:p"
+  std::string target;            // path and query; "/" when the URL has neither
+};
+// Cuts "scheme://host[:port][/path][?query]" at the first '/' or '?' after the host; nullopt
+// without "://". Checks nothing else: callers that take URLs from outside check the parts.
+std::optional<UrlParts> SplitUrl(const std::string& url);
 
 // Percent-encodes a query-string value.
 std::string QueryEscape(const std::string& v);

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/http_request.h"
+
 namespace q {
 
 namespace {
@@ -14,16 +16,10 @@ int64_t SteadyNs() {
       .count();
 }
 
-struct Url {
-  std::string scheme_host_port;  // "http://h:p"
-  std::string path;
-};
-
-Url ParseAddress(const std::string& address) {
-  if (address.find("://") == std::string::npos) return {"http://" + address, "/auth"};
-  size_t slash = address.find('/', address.find("://") + 3);
-  if (slash == std::string::npos) return {address, "/"};
-  return {address.substr(0, slash), address.substr(slash)};
+// --auth-http-address: "host:port" asks http://host:port/auth, a URL is asked as given.
+UrlParts ParseAddress(const std::string& address) {
+  if (std::optional<UrlParts> url = SplitUrl(address)) return *url;
+  return {"http://" + address, "/auth"};
 }
 
 std::optional<AuthState> Parse(const std::string& body, std::string* error) {
@@ -74,24 +70,22 @@ std::optional<AuthState> QueryAuthServer(const AuthRequest& r, std::string* erro
   static thread_local std::minstd_rand rng{std::random_device{}()};
   size_t start = rng() % r.addresses.size();
   for (size_t i = 0; i < r.addresses.size(); ++i) {
-    Url url = ParseAddress(r.addresses[(start + i) % r.addresses.size()]);
+    UrlParts url = ParseAddress(r.addresses[(start + i) % r.addresses.size()]);
     httplib::Client cli(url.scheme_host_port);
-    auto secs = [](std::chrono::nanoseconds d) { return static_cast<time_t>(d.count() / 1'000'000'000); };
-    auto usecs = [](std::chrono::nanoseconds d) { return static_cast<time_t>((d.count() / 1000) % 1'000'000); };
-    cli.set_connection_timeout(secs(r.connect_timeout), usecs(r.connect_timeout));
-    cli.set_read_timeout(secs(r.request_timeout), usecs(r.request_timeout));
+    cli.set_connection_timeout(r.connect_timeout);
+    cli.set_read_timeout(r.request_timeout);
     std::string tls = r.tls ? "true" : "false";
     nlohmann::json post_body = {{"remote_ip", {r.remote_ip}}, {"tls", {tls}}, {"secret", {r.secret}},
                                 {"common_name", {r.common_name}}};
     httplib::Params params{{"remote_ip", r.remote_ip}, {"tls", tls}, {"secret", r.secret}, {"common_name", r.common_name}};
-    httplib::Result res = r.method == "post" ? cli.Post(url.path.c_str(), post_body.dump(), "application/json")
-                                             : cli.Get(url.path.c_str(), params, httplib::Headers{});
+    httplib::Result res = r.method == "post" ? cli.Post(url.target.c_str(), post_body.dump(), "application/json")
+                                             : cli.Get(url.target.c_str(), params, httplib::Headers{});
     if (!res) {
-      *error = url.scheme_host_port + url.path + ": " + httplib::to_string(res.error());
+      *error = url.scheme_host_port + url.target + ": " + httplib::to_string(res.error());
       continue;
     }
     if (res->status != 200) {
-      *error = url.scheme_host_port + url.path + ": HTTP " + std::to_string(res->status);
+      *error = url.scheme_host_port + url.target + ": HTTP " + std::to_string(res->status);
       continue;
     }
     if (auto state = Parse(res->body, error)) return state;

@@ -32,7 +32,7 @@ std::optional<Message> DecodeRecord(std::string_view r) {
 }
 
 BackedQueue::BackedQueue(size_t memory_capacity, std::unique_ptr<DiskQueue> disk, bool count_redelivery)
-    : memory_capacity_(memory_capacity), disk_(std::move(disk)), count_redelivery_(count_redelivery) {
+    : memory_capacity_(memory_capacity), disk_(std::move(disk), "DISKQUEUE"), count_redelivery_(count_redelivery) {
   // After a restart the log may hold a backlog that memory does not.
   cache_complete_ = !disk_ || disk_->Empty();
 }
@@ -108,38 +108,19 @@ void BackedQueue::Clear() {
   memory_.clear();
   cache_.clear();
   cache_complete_ = true;
-  if (disk_) {
-    std::string error;
-    if (!disk_->Clear(&error)) LOG_ERROR("DISKQUEUE: clear failed: ", error);
-  }
+  disk_.Clear();
 }
 
 bool BackedQueue::Close(std::string* error) {
   memory_.clear();
   cache_.clear();
-  return !disk_ || disk_->Close(error);
+  return disk_.Close(error);
 }
 
 void BackedQueue::Delete() {
   memory_.clear();
   cache_.clear();
-  if (disk_) disk_->Delete();
-}
-
-void BackedQueue::Flush() {
-  std::string error;
-  if (disk_ && !disk_->Flush(&error)) LOG_ERROR("DISKQUEUE: write failed: ", error);
-}
-
-void BackedQueue::SyncIfNeeded() {
-  if (disk_ && disk_->NeedsSync()) {
-    std::string error;
-    if (!disk_->Sync(&error)) LOG_ERROR("DISKQUEUE: sync failed: ", error);
-  }
-}
-
-bool BackedQueue::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
-  return !disk_ || disk_->PrepareSync(jobs, error);
+  disk_.Delete();
 }
 
 }  // namespace q

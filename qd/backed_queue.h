@@ -19,6 +19,7 @@
 
 #include "common/message.h"
 #include "qd/disk_queue.h"
+#include "qd/store_log.h"
 
 namespace q {
 
@@ -43,7 +44,7 @@ class BackedQueue {
   // Messages queued that are only on disk, not in memory.
   int64_t BackendDepth() const;
   bool Empty() const { return Depth() == 0; }
-  bool HasDisk() const { return disk_ != nullptr; }
+  bool HasDisk() const { return static_cast<bool>(disk_); }
 
   // Drops every message (memory and disk).
   void Clear();
@@ -52,10 +53,10 @@ class BackedQueue {
   // Removes the disk files for good (delete).
   void Delete();
   // Writes buffered records out (no fsync), so they survive the process.
-  void Flush();
-  void SyncIfNeeded();
-  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error);
-  uint64_t corrupt_records() const { return disk_ ? disk_->corrupt_records() : 0; }
+  void Flush() { disk_.Flush(); }
+  void SyncIfNeeded() { disk_.SyncIfNeeded(); }
+  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) { return disk_.PrepareSync(jobs, error); }
+  uint64_t corrupt_records() const { return disk_.corrupt_records(); }
 
  private:
   struct Cached {
@@ -65,7 +66,7 @@ class BackedQueue {
   std::optional<Message> PopMemoryOnly();
 
   size_t memory_capacity_;
-  std::unique_ptr<DiskQueue> disk_;
+  StoreLog disk_;
   bool count_redelivery_;
   std::deque<Message> memory_;  // without a disk
   // With a disk: the records right after the read position, in memory. New records join

@@ -13,7 +13,7 @@ constexpr char kReleased = 'T';
 }  // namespace
 
 DeferredStore::DeferredStore(std::unique_ptr<DiskQueue> log, std::string name)
-    : log_(std::move(log)), name_(std::move(name)) {}
+    : log_(std::move(log), "DEFERRED(" + name + ")"), name_(std::move(name)) {}
 
 void DeferredStore::Load() {
   if (!log_) return;
@@ -61,13 +61,7 @@ bool DeferredStore::Append(char type, std::string_view payload, DiskQueue::Recor
   record.reserve(1 + payload.size());
   record += type;
   record.append(payload);
-  if (!log_->Put(record, error, ref)) return false;
-  // The log's reader is always caught up (Load read everything), so the new record is the
-  // next one: taking it keeps it above the floor until it is acknowledged.
-  std::optional<uint64_t> s = log_->Skip(*ref);
-  if (!s) LOG_ERROR("DEFERRED(", name_, "): log reader out of step; record kept until restart");
-  *seq = s.value_or(0);
-  return true;
+  return log_.AppendHeld(record, ref, seq, error);
 }
 
 bool DeferredStore::Add(Message m, std::string* error) {
@@ -136,71 +130,27 @@ void DeferredStore::CommitReleases() {
     log_->Ack(seq);
   }
   releasing_.clear();
-  CompactIfPinned();
-}
-
-// A message deferred for days keeps the floor, and every segment after it, on disk. Once the
-// floor is two segments behind the writer, the live records of the floor's segment are
-// copied to the end of the log so the floor (and the disk space) can move on.
-void DeferredStore::CompactIfPinned() {
-  const uint64_t floor = log_->FloorSegment();
-  if (floor + 2 > log_->WriteSegment()) return;
-  size_t moved = 0;
-  for (auto& [id, e] : entries_) {
-    if (e.ref.seg != floor || e.seq == 0) continue;
-    std::optional<std::string> record = log_->ReadAt(e.ref);
-    if (!record) continue;  // logged by ReadAt; the entry keeps its old record
-    DiskQueue::RecordRef ref;
-    std::string error;
-    if (!log_->Put(*record, &error, &ref)) {
-      LOG_ERROR("DEFERRED(", name_, "): compaction stopped: ", error);
-      return;
-    }
-    std::optional<uint64_t> seq = log_->Skip(ref);
-    if (!seq) return;
-    log_->Ack(e.seq);
-    e.seq = *seq;
-    e.ref = ref;
-    ++moved;
-  }
-  if (moved) LOG_INFO("DEFERRED(", name_, "): copied ", moved, " long-deferred message(s) forward to free segment ", floor);
+  // A message deferred for days would keep the floor, and every segment after it, on disk.
+  log_.CompactIfPinned(entries_, "long-deferred message(s)");
 }
 
 void DeferredStore::Clear() {
   entries_.clear();
   by_time_.clear();
   releasing_.clear();
-  std::string error;
-  if (log_ && !log_->Clear(&error)) LOG_ERROR("DEFERRED(", name_, "): clear failed: ", error);
+  log_.Clear();
 }
 
 void DeferredStore::Delete() {
   entries_.clear();
   by_time_.clear();
   releasing_.clear();
-  if (log_) log_->Delete();
+  log_.Delete();
 }
 
 void DeferredStore::Close() {
   CommitReleases();
-  std::string error;
-  if (log_ && !log_->Close(&error)) LOG_ERROR("DEFERRED(", name_, "): close failed: ", error);
-}
-
-void DeferredStore::Flush() {
-  std::string error;
-  if (log_ && !log_->Flush(&error)) LOG_ERROR("DEFERRED(", name_, "): write failed: ", error);
-}
-
-void DeferredStore::SyncIfNeeded() {
-  if (log_ && log_->NeedsSync()) {
-    std::string error;
-    if (!log_->Sync(&error)) LOG_ERROR("DEFERRED(", name_, "): sync failed: ", error);
-  }
-}
-
-bool DeferredStore::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
-  return !log_ || log_->PrepareSync(jobs, error);
+  log_.Close();
 }
 
 }  // namespace q

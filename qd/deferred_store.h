@@ -24,6 +24,7 @@
 
 #include "common/message.h"
 #include "qd/disk_queue.h"
+#include "qd/store_log.h"
 
 namespace q {
 
@@ -46,14 +47,14 @@ class DeferredStore {
   void CommitReleases();
 
   size_t size() const { return entries_.size(); }
-  uint64_t corrupt_records() const { return (log_ ? log_->corrupt_records() : 0) + unreadable_; }
+  uint64_t corrupt_records() const { return log_.corrupt_records() + unreadable_; }
 
   void Clear();   // drops everything
   void Delete();  // drops everything and removes the log's files
   void Close();   // commits releases, syncs and closes the log
-  void Flush();   // writes buffered records out (no fsync)
-  void SyncIfNeeded();
-  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error);
+  void Flush() { log_.Flush(); }  // writes buffered records out (no fsync)
+  void SyncIfNeeded() { log_.SyncIfNeeded(); }
+  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) { return log_.PrepareSync(jobs, error); }
 
  private:
   struct Entry {
@@ -64,9 +65,8 @@ class DeferredStore {
   };
   bool Append(char type, std::string_view payload, DiskQueue::RecordRef* ref, uint64_t* seq,
               std::string* error);
-  void CompactIfPinned();
 
-  std::unique_ptr<DiskQueue> log_;
+  StoreLog log_;
   std::string name_;
   std::unordered_map<MessageId, Entry, MessageIdHash> entries_;
   std::set<std::pair<int64_t, MessageId>> by_time_;

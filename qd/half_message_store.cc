@@ -64,7 +64,7 @@ bool IsOutcome(char c) {
 }  // namespace
 
 HalfMessageStore::HalfMessageStore(std::unique_ptr<DiskQueue> log, std::string name, int64_t first_check_delay)
-    : log_(std::move(log)), name_(std::move(name)), first_check_delay_(first_check_delay) {}
+    : log_(std::move(log), "TX(" + name + ")"), name_(std::move(name)), first_check_delay_(first_check_delay) {}
 
 void HalfMessageStore::Load(int64_t now) {
   if (!log_) return;
@@ -106,16 +106,6 @@ void HalfMessageStore::Load(int64_t now) {
     LOG_INFO("TX(", name_, "): ", entries_.size(), " undecided half message(s) recovered; check-backs resume");
 }
 
-bool HalfMessageStore::Append(std::string_view record, DiskQueue::RecordRef* ref, uint64_t* seq, std::string* error) {
-  if (!log_->Put(record, error, ref)) return false;
-  // The log's reader is always caught up (Load read everything), so the new record is the
-  // next one: taking it keeps it above the floor until it is acknowledged.
-  std::optional<uint64_t> s = log_->Skip(*ref);
-  if (!s) LOG_ERROR("TX(", name_, "): log reader out of step; record kept until restart");
-  *seq = s.value_or(0);
-  return true;
-}
-
 HalfMessageStore::AddResult HalfMessageStore::Add(HalfMessage h, const Body& body, std::string* error) {
   if (auto it = entries_.find(h.txid); it != entries_.end()) {
     const Entry& e = it->second;
@@ -129,7 +119,7 @@ HalfMessageStore::AddResult HalfMessageStore::Add(HalfMessage h, const Body& bod
   h.next_check_at = h.timestamp + first_check_delay_;
   Entry e;
   if (log_) {
-    if (!Append(EncodeHalf(h, body), &e.ref, &e.seq, error)) return AddResult::kFailed;
+    if (!log_.AppendHeld(EncodeHalf(h, body), &e.ref, &e.seq, error)) return AddResult::kFailed;
   } else {
     e.body = body;
   }
@@ -191,7 +181,7 @@ bool HalfMessageStore::Decide(const std::string& txid, TxOutcome outcome, std::s
     record += txid;
     DiskQueue::RecordRef ref;
     uint64_t seq = 0;
-    if (!Append(record, &ref, &seq, error)) return false;
+    if (!log_.AppendHeld(record, &ref, &seq, error)) return false;
     // The decision record only has to outlive the half message's record: both leave the
     // log together once the floor passes them.
     log_->Ack(seq);
@@ -205,7 +195,9 @@ bool HalfMessageStore::Decide(const std::string& txid, TxOutcome outcome, std::s
     }
   entries_.erase(it);
   Remember(txid, outcome);
-  if (log_) CompactIfPinned();
+  // A half message left undecided for long would keep the floor, and every segment after
+  // it, on disk.
+  if (log_) log_.CompactIfPinned(entries_, "undecided half message(s)");
   return true;
 }
 
@@ -256,58 +248,10 @@ void HalfMessageStore::NoteExpired(const HalfMessage& h, int64_t now) {
   while (expired_.size() > kRememberedExpired) expired_.pop_front();
 }
 
-// A half message left undecided for long keeps the floor, and every segment after it, on
-// disk. Once the floor is two segments behind the writer, the live records of the floor's
-// segment are copied to the end of the log so the floor (and the disk space) can move on.
-void HalfMessageStore::CompactIfPinned() {
-  const uint64_t floor = log_->FloorSegment();
-  if (floor + 2 > log_->WriteSegment()) return;
-  size_t moved = 0;
-  for (auto& [txid, e] : entries_) {
-    if (e.ref.seg != floor || e.seq == 0) continue;
-    std::optional<std::string> record = log_->ReadAt(e.ref);
-    if (!record) continue;  // logged by ReadAt; the entry keeps its old record
-    DiskQueue::RecordRef ref;
-    uint64_t seq = 0;
-    std::string error;
-    if (!Append(*record, &ref, &seq, &error)) {
-      LOG_ERROR("TX(", name_, "): compaction stopped: ", error);
-      return;
-    }
-    if (seq == 0) return;
-    log_->Ack(e.seq);
-    e.seq = seq;
-    e.ref = ref;
-    ++moved;
-  }
-  if (moved) LOG_INFO("TX(", name_, "): copied ", moved, " undecided half message(s) forward to free segment ", floor);
-}
-
 void HalfMessageStore::Delete() {
   entries_.clear();
   schedule_.clear();
-  if (log_) log_->Delete();
-}
-
-void HalfMessageStore::Close() {
-  std::string error;
-  if (log_ && !log_->Close(&error)) LOG_ERROR("TX(", name_, "): close failed: ", error);
-}
-
-void HalfMessageStore::Flush() {
-  std::string error;
-  if (log_ && !log_->Flush(&error)) LOG_ERROR("TX(", name_, "): write failed: ", error);
-}
-
-void HalfMessageStore::SyncIfNeeded() {
-  if (log_ && log_->NeedsSync()) {
-    std::string error;
-    if (!log_->Sync(&error)) LOG_ERROR("TX(", name_, "): sync failed: ", error);
-  }
-}
-
-bool HalfMessageStore::PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) {
-  return !log_ || log_->PrepareSync(jobs, error);
+  log_.Delete();
 }
 
 }  // namespace q

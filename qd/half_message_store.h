@@ -24,6 +24,7 @@
 
 #include "common/message.h"
 #include "qd/disk_queue.h"
+#include "qd/store_log.h"
 
 namespace q {
 
@@ -85,13 +86,13 @@ class HalfMessageStore {
   void NoteExpired(const HalfMessage& h, int64_t now);
 
   size_t size() const { return entries_.size(); }
-  uint64_t corrupt_records() const { return (log_ ? log_->corrupt_records() : 0) + unreadable_; }
+  uint64_t corrupt_records() const { return log_.corrupt_records() + unreadable_; }
 
   void Delete();  // drops everything and removes the log's files
-  void Close();   // syncs and closes the log
-  void Flush();   // writes buffered records out (no fsync)
-  void SyncIfNeeded();
-  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error);
+  void Close() { log_.Close(); }  // syncs and closes the log
+  void Flush() { log_.Flush(); }  // writes buffered records out (no fsync)
+  void SyncIfNeeded() { log_.SyncIfNeeded(); }
+  bool PrepareSync(std::vector<DiskQueue::SyncJob>* jobs, std::string* error) { return log_.PrepareSync(jobs, error); }
 
   static constexpr int kMaxBackoffFactor = 16;
   static constexpr size_t kRememberedDecisions = 100000;
@@ -104,12 +105,10 @@ class HalfMessageStore {
     DiskQueue::RecordRef ref;
     Body body;  // memory-only mode
   };
-  bool Append(std::string_view record, DiskQueue::RecordRef* ref, uint64_t* seq, std::string* error);
   void Remember(const std::string& txid, TxOutcome outcome);
   std::optional<Body> ReadBody(const Entry& e);
-  void CompactIfPinned();
 
-  std::unique_ptr<DiskQueue> log_;
+  StoreLog log_;
   std::string name_;
   int64_t first_check_delay_;
   std::unordered_map<std::string, Entry> entries_;

@@ -18,6 +18,7 @@
 #include "qd/metrics.h"
 #include "qd/lookup.h"
 #include "qd/qd.h"
+#include "qd/run_on_topic_shard.h"
 #include "qd/stats.h"
 
 namespace q {
@@ -143,6 +144,49 @@ class Api {
     return topic;
   }
 
+  // From this HTTP thread: runs work(topic, &error) on the topic's shard and waits for its
+  // answer, which with await_durable on a durable topic (--sync-every=1) comes after the
+  // group commit fsynced it. Returns nullopt after answering the error when the shard did
+  // not take the work (503 EXITING) or the disk did not answer in time (500).
+  template <class F, class R = std::invoke_result_t<F&, Topic&, std::string*>>
+  std::optional<TopicAnswer<R>> WaitOnTopicShard(Topic& topic, F&& work, bool await_durable,
+                                                 const std::string& failed_code, httplib::Response& res) {
+    auto done = std::make_shared<std::promise<TopicAnswer<R>>>();
+    auto posted = RunSync(topic.shard(), [&] {
+      TopicAnswer<R> answer;
+      answer.result = work(topic, &answer.error);
+      if (Succeeded(answer.result) && await_durable && topic.durable_publish()) {
+        topic.AwaitDurable([done, answer](bool synced, const std::string& error) mutable {
+          if (!synced) {
+            answer.result = AsFailed(answer.result);
+            answer.error = error;
+          }
+          done->set_value(std::move(answer));
+        });
+      } else {
+        done->set_value(std::move(answer));
+      }
+      return true;
+    });
+    if (!posted) {
+      Error(res, 503, "EXITING");
+      return std::nullopt;
+    }
+    auto future = done->get_future();
+    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      Error(res, 500, failed_code + ": timed out waiting for the disk");
+      return std::nullopt;
+    }
+    return future.get();
+  }
+
+  // A failed effect: the topic is going away (503), or a write or fsync failed (disk full,
+  // I/O error) and nothing is acknowledged (500).
+  static void Failed(httplib::Response& res, const std::string& failed_code, const std::string& error) {
+    if (error == "exiting") return Error(res, 503, "EXITING");
+    Error(res, 500, failed_code + ": " + error);
+  }
+
   bool PublishBodies(const std::string& topic_name, std::vector<Body> bodies, int64_t deliver_at,
                      httplib::Response& res) {
     auto topic = qd_.GetOrCreateTopic(topic_name);
@@ -150,31 +194,11 @@ class Api {
       Error(res, 503, "EXITING");
       return false;
     }
-    // With --sync-every=1 the answer waits for the shard's group commit to fsync the records.
-    auto durable = std::make_shared<std::promise<std::pair<bool, std::string>>>();
-    auto result = RunSync(topic->shard(), [&] {
-      std::string error;
-      bool ok = topic->Publish(std::move(bodies), deliver_at, &error);
-      if (ok && topic->durable_publish()) {
-        topic->AwaitDurable([durable](bool synced, const std::string& e) { durable->set_value({synced, e}); });
-      } else {
-        durable->set_value({ok, error});
-      }
-      return true;
-    });
-    if (!result) {
-      Error(res, 503, "EXITING");
-      return false;
-    }
-    auto future = durable->get_future();
-    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      Error(res, 500, "PUB_FAILED: timed out waiting for the disk");
-      return false;
-    }
-    auto [ok, error] = future.get();
-    if (!ok) {
-      // A write or fsync failed (disk full, I/O error): nothing is acknowledged.
-      Error(res, error == "exiting" ? 503 : 500, error == "exiting" ? "EXITING" : "PUB_FAILED: " + error);
+    auto publish = [&](Topic& t, std::string* error) { return t.Publish(std::move(bodies), deliver_at, error); };
+    std::optional<TopicAnswer<bool>> answer = WaitOnTopicShard(*topic, publish, true, "PUB_FAILED", res);
+    if (!answer) return false;
+    if (!answer->result) {
+      Failed(res, "PUB_FAILED", answer->error);
       return false;
     }
     TextOk(res, "OK");
@@ -243,25 +267,9 @@ class Api {
   // that acknowledges only fsynced data, waits for the group commit. Answers OK or the error.
   void RunTx(Topic& topic, const std::function<Topic::TxResult(Topic&, std::string*)>& fn, bool await_durable,
              httplib::Response& res) {
-    auto done = std::make_shared<std::promise<std::pair<Topic::TxResult, std::string>>>();
-    auto posted = RunSync(topic.shard(), [&] {
-      std::string error;
-      Topic::TxResult r = fn(topic, &error);
-      if (r == Topic::TxResult::kOk && await_durable && topic.durable_publish()) {
-        topic.AwaitDurable([done](bool synced, const std::string& e) {
-          done->set_value({synced ? Topic::TxResult::kOk : Topic::TxResult::kFailed, e});
-        });
-      } else {
-        done->set_value({r, error});
-      }
-      return true;
-    });
-    if (!posted) return Error(res, 503, "EXITING");
-    auto future = done->get_future();
-    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-      return Error(res, 500, "TX_FAILED: timed out waiting for the disk");
-    auto [result, error] = future.get();
-    switch (result) {
+    std::optional<TopicAnswer<Topic::TxResult>> answer = WaitOnTopicShard(topic, fn, await_durable, "TX_FAILED", res);
+    if (!answer) return;
+    switch (answer->result) {
       case Topic::TxResult::kOk:
         return TextOk(res, "OK");
       case Topic::TxResult::kExists:
@@ -271,8 +279,7 @@ class Api {
       case Topic::TxResult::kUnknown:
         return Error(res, 404, "TX_UNKNOWN");
       case Topic::TxResult::kFailed:
-        if (error == "exiting") return Error(res, 503, "EXITING");
-        return Error(res, 500, "TX_FAILED: " + error);
+        return Failed(res, "TX_FAILED", answer->error);
     }
   }
 

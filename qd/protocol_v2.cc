@@ -1,7 +1,6 @@
 #include "qd/protocol_v2.h"
 
 #include <chrono>
-#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "common/byte_order.h"
@@ -10,6 +9,7 @@
 #include "common/wire.h"
 #include "qd/channel.h"
 #include "qd/qd.h"
+#include "qd/run_on_topic_shard.h"
 #include "qd/shard.h"
 #include "qd/topic.h"
 
@@ -418,19 +418,6 @@ ProtocolV2::Outcome ProtocolV2::FinishSub(ClientV2& c) {
   return Ok();
 }
 
-namespace {
-// co_await on the topic's shard: resumes once the shard's group commit has fsynced
-// everything written before, with (ok, error).
-auto AwaitDurable(Topic& topic) {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::pair<bool, std::string>)>(
-      [&topic](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        topic.AwaitDurable([h](bool ok, const std::string& error) { (*h)(std::make_pair(ok, error)); });
-      },
-      asio::use_awaitable);
-}
-}  // namespace
-
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Publish(ClientV2& c, const std::string& topic_name,
                                                          std::vector<Body> bodies, int64_t deliver_at,
                                                          const char* failed_code) {
@@ -439,29 +426,12 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Publish(ClientV2& c, const std:
   auto topic = c.qd_.GetOrCreateTopic(topic_name);
   if (!topic) co_return Fatal(failed_code, verb + " failed exiting");
   size_t n = bodies.size();
-  bool ok = false;
-  std::string error;
-  if (topic->shard().InThread() && !topic->durable_publish()) {
-    ok = topic->Publish(std::move(bodies), deliver_at, &error);
-  } else {
-    // With --sync-every=1 the OK waits until the records are fsynced: on the topic's shard
-    // the publish joins the next group commit.
-    auto work = [topic, moved = std::move(bodies), deliver_at]() mutable -> asio::awaitable<std::pair<bool, std::string>> {
-      std::string err;
-      bool published = topic->Publish(std::move(moved), deliver_at, &err);
-      if (published && topic->durable_publish()) {
-        std::pair<bool, std::string> synced = co_await AwaitDurable(*topic);
-        co_return synced;
-      }
-      co_return std::make_pair(published, std::move(err));
-    };
-    // g++ 12 mishandles temporaries and structured bindings around co_await: the work is
-    // a named local and the result a plain variable.
-    std::pair<bool, std::string> result = co_await asio::co_spawn(topic->shard().io(), std::move(work), asio::use_awaitable);
-    ok = result.first;
-    error = std::move(result.second);
-  }
-  if (!ok) co_return Fatal(failed_code, verb + " failed " + error);
+  // With --sync-every=1 the OK waits until the records are fsynced.
+  auto publish = [bodies = std::move(bodies), deliver_at](Topic& t, std::string* error) mutable {
+    return t.Publish(std::move(bodies), deliver_at, error);
+  };
+  TopicAnswer<bool> answer = co_await RunOnTopicShard(topic, std::move(publish), true);
+  if (!answer.result) co_return Fatal(failed_code, verb + " failed " + answer.error);
   c.pub_counts_[topic_name] += static_cast<int64_t>(n);
   c.SendResponse(wire::kOk);
   co_return Ok();
@@ -543,33 +513,6 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
 // ---------------------------------------------------------------------------------------
 // Transactions (docs/transactions.md).
 
-namespace {
-struct TxReply {
-  Topic::TxResult result = Topic::TxResult::kFailed;
-  std::string error;
-};
-
-// Runs fn on the topic's shard; when it succeeds and await_durable is set (and the topic
-// acknowledges only fsynced data) the reply waits for the shard's group commit.
-asio::awaitable<TxReply> RunTx(std::shared_ptr<Topic> topic, std::function<Topic::TxResult(Topic&, std::string*)> fn,
-                               bool await_durable) {
-  auto work = [topic, fn = std::move(fn), await_durable]() -> asio::awaitable<TxReply> {
-    TxReply r;
-    r.result = fn(*topic, &r.error);
-    if (r.result == Topic::TxResult::kOk && await_durable && topic->durable_publish()) {
-      std::pair<bool, std::string> synced = co_await AwaitDurable(*topic);
-      if (!synced.first) {
-        r.result = Topic::TxResult::kFailed;
-        r.error = synced.second;
-      }
-    }
-    co_return r;
-  };
-  TxReply reply = co_await asio::co_spawn(topic->shard().io(), std::move(work), asio::use_awaitable);
-  co_return reply;
-}
-}  // namespace
-
 asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxPub(ClientV2& c, Params p) {
   if (p.size() != 3) co_return Fatal("E_INVALID", "TXPUB insufficient number of parameters");
   std::string topic_name(p[1]), txid(p[2]);
@@ -587,7 +530,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxPub(ClientV2& c, Params p) {
   auto fn = [txid, group = c.tx_group_, body](Topic& t, std::string* error) {
     return t.TxPublish(txid, group, "", body, error);
   };
-  TxReply reply = co_await RunTx(topic, std::move(fn), true);
+  TopicAnswer<Topic::TxResult> reply = co_await RunOnTopicShard(topic, std::move(fn), true);
   switch (reply.result) {
     case Topic::TxResult::kOk:
       break;
@@ -614,7 +557,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::TxDecide(ClientV2& c, Params p)
   auto topic = c.qd_.FindTopic(topic_name);
   if (!topic) co_return NonFatal("E_TX_UNKNOWN", cmd + " txid " + Quote(txid) + " is not a half message of topic " + Quote(topic_name));
   auto fn = [txid, answer](Topic& t, std::string* error) { return t.TxDecide(txid, answer, error); };
-  TxReply reply = co_await RunTx(topic, std::move(fn), answer == TxAnswer::kCommit);
+  TopicAnswer<Topic::TxResult> reply = co_await RunOnTopicShard(topic, std::move(fn), answer == TxAnswer::kCommit);
   switch (reply.result) {
     case Topic::TxResult::kOk:
       break;

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/byte_order.h"
+#include "common/http_request.h"
 
 namespace q {
 
@@ -24,25 +25,15 @@ std::string EncodeTxCheck(const std::string& topic, const HalfMessage& h, const 
 }
 
 namespace {
-struct SplitUrl {
-  std::string scheme_host_port;
-  std::string path_query;
-};
-
-std::optional<SplitUrl> Split(const std::string& url) {
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return std::nullopt;
-  std::string scheme = url.substr(0, scheme_end);
+// A check_url qd can call: http or https, and a host without spaces or credentials.
+std::optional<UrlParts> Split(const std::string& url) {
+  std::optional<UrlParts> parts = SplitUrl(url);
+  if (!parts) return std::nullopt;
+  std::string scheme = url.substr(0, url.find("://"));
   if (scheme != "http" && scheme != "https") return std::nullopt;
-  size_t host_start = scheme_end + 3;
-  size_t path = url.find_first_of("/?", host_start);
-  std::string host = url.substr(host_start, path == std::string::npos ? std::string::npos : path - host_start);
+  std::string host = parts->scheme_host_port.substr(scheme.size() + 3);
   if (host.empty() || host.find_first_of(" \t\r\n@") != std::string::npos) return std::nullopt;
-  SplitUrl s;
-  s.scheme_host_port = url.substr(0, path == std::string::npos ? url.size() : path);
-  s.path_query = path == std::string::npos ? "/" : url.substr(path);
-  if (s.path_query[0] == '?') s.path_query = "/" + s.path_query;
-  return s;
+  return parts;
 }
 
 std::string Lower(std::string s) {
@@ -58,22 +49,20 @@ bool IsValidCheckUrl(const std::string& url) {
 TxAnswer AskCheckUrl(const std::string& check_url, const std::string& topic, const HalfMessage& h,
                      std::chrono::nanoseconds connect_timeout, std::chrono::nanoseconds request_timeout,
                      std::string* detail) {
-  std::optional<SplitUrl> url = Split(check_url);
+  std::optional<UrlParts> url = Split(check_url);
   if (!url) {
     *detail = "invalid check_url";
     return TxAnswer::kUnknown;
   }
-  std::string target = url->path_query;
+  std::string target = url->target;
   target += target.find('?') == std::string::npos ? '?' : '&';
   target += "topic=" + httplib::detail::encode_query_param(topic);
   target += "&txid=" + httplib::detail::encode_query_param(h.txid);
   target += "&id=" + std::string(h.id.view());
   target += "&checks=" + std::to_string(h.checks);
   httplib::Client client(url->scheme_host_port);
-  auto secs = [](std::chrono::nanoseconds d) { return static_cast<time_t>(d.count() / 1'000'000'000); };
-  auto usecs = [](std::chrono::nanoseconds d) { return static_cast<time_t>((d.count() / 1000) % 1'000'000); };
-  client.set_connection_timeout(secs(connect_timeout), usecs(connect_timeout));
-  client.set_read_timeout(secs(request_timeout), usecs(request_timeout));
+  client.set_connection_timeout(connect_timeout);
+  client.set_read_timeout(request_timeout);
   httplib::Result res = client.Get(target);
   if (!res) {
     *detail = httplib::to_string(res.error());
