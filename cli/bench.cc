@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench_writer.h"
 #include "cli/commands.h"
 #include "cli/latency_histogram.h"
 #include "common/duration.h"
@@ -84,65 +85,28 @@ int RunWriter(const BenchOptions& o) {
   if (o.batch_size < 1) return Fail("bench", "--batch-size must be >= 1");
   if (o.pipeline < 1) return Fail("bench", "--pipeline must be >= 1");
   if (o.rate < 0) return Fail("bench", "--rate must be >= 0");
-  // With --rate, each connection sends one batch every batch_interval (steady, not bursty).
-  std::chrono::nanoseconds batch_interval{0};
-  if (o.rate > 0) {
-    batch_interval = std::chrono::nanoseconds(static_cast<int64_t>(
-        1e9 * static_cast<double>(o.batch_size) * o.connections / static_cast<double>(o.rate)));
-  }
-
-  std::vector<std::unique_ptr<Producer>> producers;
-  for (int i = 0; i < o.connections; ++i) {
-    producers.push_back(std::make_unique<Producer>(o.address));
-    Status s = producers.back()->Connect();
-    if (!s.ok()) return Fail("bench", s.message());
-  }
-  std::printf("writer: %d connection(s), MPUB batch %d, %lld-byte messages, %s to %s topic %s%s\n",
-              o.connections, o.batch_size, static_cast<long long>(o.size), o.duration.c_str(),
-              o.address.c_str(), o.topic.c_str(),
+  WriterLoad load{.address = o.address,
+                  .topic = o.topic,
+                  .size = o.size,
+                  .batch_size = o.batch_size,
+                  .connections = o.connections,
+                  .pipeline = o.pipeline,
+                  .rate = o.rate,
+                  .duration = duration};
+  std::printf("writer: %d connection(s), %s batch %d, %lld-byte messages, %s to %s topic %s%s\n",
+              o.connections, o.batch_size == 1 ? "PUB" : "MPUB", o.batch_size, static_cast<long long>(o.size),
+              o.duration.c_str(), o.address.c_str(), o.topic.c_str(),
               o.rate > 0 ? (", rate " + std::to_string(o.rate) + " msgs/s").c_str() : "");
   std::fflush(stdout);
-  const std::vector<std::string> batch(static_cast<size_t>(o.batch_size),
-                                       std::string(static_cast<size_t>(o.size), 'a'));
   std::atomic<uint64_t> published{0};
   std::atomic<bool> stop{false};
-  std::atomic<bool> failed{false};
-  std::string error;
-  std::mutex error_mu;
   auto start = Clock::now();
-  auto end = start + duration;
   std::thread progress([&] { ProgressLoop("writer", published, o.size, stop); });
-  std::vector<std::thread> writers;
-  for (auto& p : producers) {
-    writers.emplace_back([&, producer = p.get()] {
-      std::deque<std::future<Status>> pending;
-      auto settle = [&] {
-        Status s = pending.front().get();
-        pending.pop_front();
-        if (!s.ok()) {
-          std::lock_guard lock(error_mu);
-          if (!failed.exchange(true)) error = s.message();
-          return;
-        }
-        published.fetch_add(batch.size());
-      };
-      auto next = Clock::now();
-      while (Clock::now() < end && !failed.load()) {
-        if (o.rate > 0) {
-          std::this_thread::sleep_until(next);
-          next += batch_interval;
-        }
-        pending.push_back(producer->MultiPublish(o.topic, batch));
-        if (pending.size() >= static_cast<size_t>(o.pipeline)) settle();
-      }
-      while (!pending.empty()) settle();
-    });
-  }
-  for (auto& t : writers) t.join();
+  std::string error = RunWriterLoad(load, &published);
   double secs = Seconds(Clock::now() - start);
   stop = true;
   progress.join();
-  if (failed.load()) return Fail("bench", error);
+  if (!error.empty()) return Fail("bench", error);
   PrintTotals("writer", published.load(), o.size, secs);
   return 0;
 }
@@ -232,8 +196,8 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   bench->require_subcommand(1);
   CLI::App* writer = bench->add_subcommand("writer", "Publish MPUB batches as fast as possible");
   AddCommon(writer, o.get());
-  writer->add_option("--batch-size", o->batch_size, "messages per MPUB")->capture_default_str();
-  writer->add_option("--pipeline", o->pipeline, "MPUBs outstanding per connection")
+  writer->add_option("--batch-size", o->batch_size, "messages per MPUB (1: PUB)")->capture_default_str();
+  writer->add_option("--pipeline", o->pipeline, "commands outstanding per connection")
       ->capture_default_str();
   writer->add_option("--rate", o->rate, "messages/s over all connections (0: as fast as possible)")
       ->capture_default_str();

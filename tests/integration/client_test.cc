@@ -285,6 +285,28 @@ TEST_F(ClientTest, QctlBenchWriterAndReaderPrintFigures) {
   EXPECT_NE(w.output.find("writer: "), std::string::npos) << w.output;
   EXPECT_NE(w.output.find(" msgs/s, "), std::string::npos) << w.output;
   EXPECT_NE(w.output.find(" MB/s"), std::string::npos) << w.output;
+  // The writer counts what qd acknowledged: its total is the topic's message count.
+  auto total = [](const std::string& out) {
+    size_t at = out.rfind("\nwriter: ");
+    return at == std::string::npos ? -1 : std::stoll(out.substr(at + 9));
+  };
+  int64_t written = total(w.output);
+  EXPECT_GT(written, 0) << w.output;
+  EXPECT_EQ(written % 50, 0) << "whole MPUBs of 50";
+  // Single-message PUBs at a rate: 16 connections, 2,000 msg/s for 500 ms.
+  CommandResult p = RunQctl("bench writer --duration 500ms --size 10 --batch-size 1 --connections 16 --pipeline 1 "
+                            "--rate 2000 --topic bench --qd-tcp-address " + Addr());
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_NE(p.output.find("PUB batch 1"), std::string::npos) << p.output;
+  int64_t single = total(p.output);
+  EXPECT_GT(single, 200) << p.output;
+  EXPECT_LT(single, 2000) << "the rate bounds it: " << p.output;
+  EXPECT_EQ(Val<int64_t>(TopicStats("bench"), "message_count", -1), written + single);
+  // An error frame from qd ends the run with its text.
+  CommandResult big = RunQctl("bench writer --duration 500ms --size 2000000 --batch-size 1 --topic bench "
+                              "--qd-tcp-address " + Addr());
+  EXPECT_EQ(big.exit_code, 1) << big.output;
+  EXPECT_NE(big.output.find("qctl bench: E_BAD_MESSAGE"), std::string::npos) << big.output;
   CommandResult r = RunQctl("bench reader --duration 500ms --size 100 --topic bench --qd-tcp-address " +
                         Addr());
   ASSERT_EQ(r.exit_code, 0) << r.output;
