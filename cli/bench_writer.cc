@@ -48,6 +48,7 @@ class WriterConnection : public std::enable_shared_from_this<WriterConnection> {
   int allowance_ = 0;    // with a rate: commands the timer has allowed and Fill not yet sent
   int nops_ = 0;
   bool writing_ = false;
+  Clock::time_point next_tick_{};
 };
 
 class WriterBench {
@@ -151,7 +152,10 @@ void WriterConnection::Tick() {
   if (!bench_->sending()) return Fill();
   ++allowance_;
   Fill();
-  timer_.expires_after(bench_->interval());
+  // Absolute times: a late tick does not push the later ones back, so the rate holds.
+  if (next_tick_ == Clock::time_point{}) next_tick_ = Clock::now();
+  next_tick_ += bench_->interval();
+  timer_.expires_at(next_tick_);
   timer_.async_wait([this, self = shared_from_this()](std::error_code ec) {
     if (!ec) Tick();
   });
