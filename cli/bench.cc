@@ -3,10 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <deque>
-#include <future>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -16,7 +13,6 @@
 #include "common/duration.h"
 #include "common/names.h"
 #include "q/consumer.h"
-#include "q/producer.h"
 
 namespace q::cli {
 

@@ -24,11 +24,6 @@ class WriterConnection : public std::enable_shared_from_this<WriterConnection> {
  public:
   WriterConnection(asio::io_context& io, WriterBench* bench) : socket_(io), timer_(io), bench_(bench) {}
   void Start(const asio::ip::tcp::endpoint& ep);
-  void Close() {
-    std::error_code ignored;
-    socket_.close(ignored);
-    timer_.cancel();
-  }
 
  private:
   void Fill();

@@ -58,8 +58,6 @@ class Connection {
   void Shutdown();
 
   const std::string& address() const { return address_; }
-  // Who the auth server said this connection is ("" without AUTH).
-  const std::string& auth_identity() const { return auth_identity_; }
   int max_rdy_count() const { return max_rdy_count_; }
 
  private:
@@ -78,7 +76,6 @@ class Connection {
   int fd_;
   std::string address_;
   int max_rdy_count_ = 2500;
-  std::string auth_identity_;
   std::unique_ptr<TlsSession> tls_;  // set once upgraded: all bytes go through it
   // Set once compression started: codec_out_ under write_mu_, codec_in_ by the reader.
   std::unique_ptr<StreamCodec> codec_out_;
