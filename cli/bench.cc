@@ -213,6 +213,7 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
       "Example:\n  qctl bench reader --connections 2 --size 100 --duration 10s");
   reader->callback([o, exit_code] { *exit_code = RunReader(*o); });
   AddBenchIdleCommand(bench, exit_code);
+  AddBenchFsyncCommand(bench, exit_code);
 }
 
 }  // namespace q::cli

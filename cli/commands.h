@@ -12,7 +12,8 @@ inline constexpr const char* kDefaultQdTcpAddress = "127.0.0.1:4150";
 void AddPubCommand(CLI::App& app, int* exit_code);
 void AddTailCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
-void AddBenchIdleCommand(CLI::App* bench, int* exit_code);  // from AddBenchCommand
+void AddBenchIdleCommand(CLI::App* bench, int* exit_code);   // from AddBenchCommand
+void AddBenchFsyncCommand(CLI::App* bench, int* exit_code);  // from AddBenchCommand
 void AddStatCommand(CLI::App& app, int* exit_code);
 void AddToFileCommand(CLI::App& app, int* exit_code);
 void AddToHttpCommand(CLI::App& app, int* exit_code);

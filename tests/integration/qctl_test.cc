@@ -3,6 +3,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -359,6 +362,32 @@ TEST_F(QctlTest, BenchIdleHoldsSubscribedConnectionsAnsweringHeartbeats) {
   CommandResult bad = RunQctl("bench idle --connections 0 --nsqd-tcp-address " + Tcp());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.output, "qctl bench: --connections must be >= 1\n");
+}
+
+TEST(QctlBenchFsyncTest, ReportsEachMethodWithTheCeilingItImplies) {
+  char dir[] = "/tmp/qctl_fsync_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  CommandResult r = RunQctl(std::string("bench fsync --writes 20 --producers 16 --path ") + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Every method either gives its figures or says why this file system cannot do it.
+  for (const char* method : {"append, then fdatasync", "overwrite preallocated, then fdatasync",
+                             "overwrite preallocated with O_DSYNC", "overwrite preallocated with O_DIRECT|O_DSYNC"}) {
+    auto at = r.output.find(std::string(method) + " ");
+    ASSERT_NE(at, std::string::npos) << method << "\n" << r.output;
+    std::string line = r.output.substr(at, r.output.find('\n', at) - at);
+    if (line.find("not available here") != std::string::npos) continue;
+    double mean = 0, p50 = 0, p99 = 0, max = 0, ceiling = 0;
+    const char* numbers = r.output.c_str() + at + std::strlen(method) + 1;
+    ASSERT_EQ(std::sscanf(numbers, "%*[^0-9]%lf %lf %lf %lf %lf msg/s", &mean, &p50, &p99, &max, &ceiling), 5) << line;
+    EXPECT_GT(mean, 0) << line;
+    EXPECT_LE(p50, max) << line;
+    EXPECT_NEAR(ceiling, 16 * 1e6 / mean, ceiling * 0.01 + 1) << line;
+  }
+  // The scratch file is gone.
+  EXPECT_EQ(std::system((std::string("rmdir ") + dir).c_str()), 0) << "bench fsync left files in " << dir;
+  CommandResult missing = RunQctl("bench fsync --path /nonexistent/dir");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.output, "qctl bench: cannot write in --path /nonexistent/dir: No such file or directory\n");
 }
 
 }  // namespace
