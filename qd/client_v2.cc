@@ -92,11 +92,14 @@ asio::awaitable<void> ClientV2::Run() {
 
 asio::awaitable<void> ClientV2::ResumeAfterMove() {
   auto self = shared_from_this();
-  auto outcome = ProtocolV2::FinishSub(*this);
-  if (outcome.error) {
-    SendError(*outcome.error);
-    Teardown();
-    co_return;
+  // A publisher's command is still in the read buffer and simply runs again here.
+  if (!pending_channel_.empty()) {
+    auto outcome = ProtocolV2::FinishSub(*this);
+    if (outcome.error) {
+      SendError(*outcome.error);
+      Teardown();
+      co_return;
+    }
   }
   co_await CommandLoop();
 }
@@ -120,6 +123,7 @@ asio::awaitable<void> ClientV2::CommandLoop() {
       break;
     }
     std::string_view line = unread.substr(0, nl);
+    command_pos_ = read_pos_;
     read_pos_ += nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     last_command_ns_ = SteadyNs();
@@ -137,7 +141,8 @@ asio::awaitable<void> ClientV2::CommandLoop() {
       outcome = ProtocolV2::ExecSync(*this, params);
     }
     if (outcome.moved) {
-      Shard* target = &topic_->shard();
+      Shard* target = move_target_;
+      move_target_ = nullptr;
       int fd = moving_fd_;
       moving_fd_ = -1;
       // Hand over only after every handler already queued here for this connection (a

@@ -105,7 +105,7 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   // Input from the socket through the layers into read_buf_. False on a layer error.
   bool DecodeInput(std::string_view received);
 
-  // Moving to another shard (SUB of a topic owned elsewhere).
+  // Moving to another shard (SUB of a topic owned elsewhere, a publisher's first PUB).
   asio::awaitable<void> WaitWritesIdle();
   void DetachFromShard();
   void AttachToShard(Shard& shard, int fd);
@@ -123,6 +123,7 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   // Input: unread bytes are read_buf_[read_pos_, read_end_).
   std::vector<char> read_buf_;
   size_t read_pos_ = 0, read_end_ = 0;
+  size_t command_pos_ = 0;  // where the current command's line starts, to run it again after a move
   int64_t last_command_ns_ = 0;  // steady clock; read deadline = 2 heartbeats
 
   // Compression (snappy or deflate), when negotiated: raw_buf_ receives socket bytes;
@@ -157,6 +158,8 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   std::shared_ptr<Topic> topic_;
   Channel* channel_ = nullptr;
   std::string pending_channel_;  // SUB in progress across a move
+  Shard* move_target_ = nullptr;  // where a move (SUB, or a publisher's first PUB) goes
+  bool followed_topic_ = false;   // a publisher moves to a topic's shard at most once
   int64_t ready_count_ = 0, in_flight_count_ = 0, message_count_ = 0, finish_count_ = 0,
           requeue_count_ = 0;
   std::map<std::string, int64_t> pub_counts_;

@@ -395,8 +395,23 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
   // threads. Pipelined commands already read stay in the read buffer and go along.
   co_await c.WaitWritesIdle();
   if (c.closed_) co_return Ok();
+  c.move_target_ = &topic->shard();
   c.DetachFromShard();
   co_return Outcome{std::nullopt, true};
+}
+
+asio::awaitable<bool> ProtocolV2::FollowTopic(ClientV2& c, const std::string& topic_name) {
+  if (c.followed_topic_ || c.state_ == State::kSubscribed || !c.tx_group_.empty()) co_return false;
+  c.followed_topic_ = true;
+  Shard& target = c.qd_.ShardFor(topic_name);
+  if (&target == c.shard_) co_return false;
+  co_await c.WaitWritesIdle();
+  if (c.closed_) co_return false;
+  // Nothing of this command was consumed after its line: rewinding runs it again there.
+  c.read_pos_ = c.command_pos_;
+  c.move_target_ = &target;
+  c.DetachFromShard();
+  co_return true;
 }
 
 ProtocolV2::Outcome ProtocolV2::FinishSub(ClientV2& c) {
@@ -441,6 +456,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Pub(ClientV2& c, Params p) {
   if (p.size() < 2) co_return Fatal("E_INVALID", "PUB insufficient number of parameters");
   std::string topic(p[1]);
   if (!IsValidTopicName(topic)) co_return Fatal("E_BAD_TOPIC", "PUB topic name " + Quote(topic) + " is not valid");
+  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
   Body body;
   if (auto e = co_await ReadMessageBody(c, "PUB", &body)) co_return Outcome{e};
   std::vector<Body> bodies{std::move(body)};
@@ -457,6 +473,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Dpub(ClientV2& c, Params p) {
   int64_t max_ms = Ms(c.qd_.options().max_req_timeout);
   if (*ms > static_cast<uint64_t>(max_ms))
     co_return Fatal("E_INVALID", "DPUB timeout " + std::string(p[2]) + " out of range 0-" + std::to_string(max_ms));
+  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
   Body body;
   if (auto e = co_await ReadMessageBody(c, "DPUB", &body)) co_return Outcome{e};
   std::vector<Body> bodies{std::move(body)};
@@ -471,6 +488,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
   // The doubled code is nsqd's own text; clients only read the prefix.
   if (!IsValidTopicName(topic))
     co_return Fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name " + Quote(topic) + " is not valid");
+  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
   const Options& o = c.qd_.options();
   if (auto e = co_await CheckAuth(c, "MPUB", topic, "")) co_return Outcome{e};
   // nsqd creates the topic before reading the body, so even a refused MPUB leaves it.

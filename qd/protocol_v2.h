@@ -38,6 +38,10 @@ class ProtocolV2 {
   static asio::awaitable<Outcome> Identify(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Auth(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Sub(ClientV2& c, Params p);
+  // A publisher follows the first topic it publishes to onto that topic's shard, as a
+  // subscriber does, so its publishes stop crossing threads twice (see docs/architecture.md).
+  // True when the connection is moving: the current command runs again there.
+  static asio::awaitable<bool> FollowTopic(ClientV2& c, const std::string& topic_name);
   static asio::awaitable<Outcome> Pub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Mpub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Dpub(ClientV2& c, Params p);

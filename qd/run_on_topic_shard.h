@@ -40,11 +40,27 @@ inline auto AwaitDurable(Topic& topic) {
       },
       asio::use_awaitable);
 }
+// On the topic's shard: work(topic, &error), then, when it succeeded on a durable topic and
+// await_durable is set, the group commit that makes it durable.
+template <class F, class R = std::invoke_result_t<F&, Topic&, std::string*>>
+asio::awaitable<TopicAnswer<R>> RunHere(std::shared_ptr<Topic> topic, F work, bool await_durable) {
+  TopicAnswer<R> answer;
+  answer.result = work(*topic, &answer.error);
+  if (Succeeded(answer.result) && await_durable && topic->durable_publish()) {
+    std::pair<bool, std::string> synced = co_await AwaitDurable(*topic);
+    if (!synced.first) {
+      answer.result = AsFailed(answer.result);
+      answer.error = std::move(synced.second);
+    }
+  }
+  co_return answer;
+}
 }  // namespace detail
 
 // From a connection's coroutine: runs work(topic, &error) on the topic's shard and answers,
 // after the group commit when await_durable is set and the topic is durable. A connection
-// that already lives on the topic's shard and has nothing to await calls work directly.
+// that already lives on the topic's shard (subscribers, and publishers after their first
+// PUB) runs it without a hop.
 template <class F, class R = std::invoke_result_t<F&, Topic&, std::string*>>
 asio::awaitable<TopicAnswer<R>> RunOnTopicShard(std::shared_ptr<Topic> topic, F work, bool await_durable) {
   if (topic->shard().InThread() && !(await_durable && topic->durable_publish())) {
@@ -52,21 +68,16 @@ asio::awaitable<TopicAnswer<R>> RunOnTopicShard(std::shared_ptr<Topic> topic, F 
     direct.result = work(*topic, &direct.error);
     co_return direct;
   }
-  auto on_shard = [topic, work = std::move(work), await_durable]() mutable -> asio::awaitable<TopicAnswer<R>> {
-    TopicAnswer<R> answer;
-    answer.result = work(*topic, &answer.error);
-    if (Succeeded(answer.result) && await_durable && topic->durable_publish()) {
-      std::pair<bool, std::string> synced = co_await detail::AwaitDurable(*topic);
-      if (!synced.first) {
-        answer.result = AsFailed(answer.result);
-        answer.error = std::move(synced.second);
-      }
-    }
+  // g++ 12 mishandles temporaries and structured bindings around co_await: the awaited
+  // coroutine is a named local and the result a plain variable.
+  bool here = topic->shard().InThread();
+  asio::io_context& io = topic->shard().io();
+  asio::awaitable<TopicAnswer<R>> run = detail::RunHere(std::move(topic), std::move(work), await_durable);
+  if (here) {
+    TopicAnswer<R> answer = co_await std::move(run);
     co_return answer;
-  };
-  // g++ 12 mishandles temporaries and structured bindings around co_await: the work is a
-  // named local and the result a plain variable.
-  TopicAnswer<R> answer = co_await asio::co_spawn(topic->shard().io(), std::move(on_shard), asio::use_awaitable);
+  }
+  TopicAnswer<R> answer = co_await asio::co_spawn(io, std::move(run), asio::use_awaitable);
   co_return answer;
 }
 

@@ -164,6 +164,61 @@ TEST_F(ProtocolTest, PipelinedSubRdyPubWorkWithoutWaitingForReplies) {
   EXPECT_TRUE(got_msg) << seen;
 }
 
+// A publisher moves to the shard of the first topic it publishes to (docs/architecture.md).
+// With four shards, connections accepted round robin mostly start elsewhere; commands
+// pipelined behind the first publish, publishes to topics on other shards, and a later SUB
+// must all work across that move.
+class PublisherMoveTest : public QdFixture {
+ protected:
+  std::vector<std::string> Flags() const override { return {"--worker-threads=4"}; }
+};
+
+TEST_F(PublisherMoveTest, PipelinedPublishesToManyTopicsSurviveTheMove) {
+  const std::vector<std::string> topics = {"pm_a", "pm_b", "pm_c", "pm_d", "pm_e", "pm_f"};
+  std::vector<TestClient> conns;
+  for (int i = 0; i < 4; ++i) conns.push_back(NewClient());
+  // Everything in one write: the first publish (PUB, MPUB or DPUB, by connection) triggers
+  // the move while the rest is buffered.
+  std::string mpub = EncodeMpubBody({"m1", "m2"});
+  std::vector<std::string> bursts(conns.size());
+  int commands = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& t : topics) {
+      std::string kinds[3] = {"PUB " + t + "\n" + BE32(2) + "p" + std::to_string(round),
+                              "MPUB " + t + "\n" + BE32(static_cast<uint32_t>(mpub.size())) + mpub,
+                              "DPUB " + t + " 0\n" + BE32(1) + "d"};
+      for (size_t i = 0; i < conns.size(); ++i) {
+        for (size_t k = 0; k < 3; ++k) bursts[i] += kinds[(i + k) % 3];
+        bursts[i] += "NOP\n";
+      }
+      commands += 3;
+    }
+  }
+  for (size_t i = 0; i < conns.size(); ++i) ASSERT_TRUE(conns[i].Send(bursts[i]));
+  for (size_t i = 0; i < conns.size(); ++i) {
+    for (int k = 0; k < commands; ++k) {
+      Frame f = conns[i].ReadFrame();
+      ASSERT_TRUE(f.IsResponse("OK")) << "connection " << i << " answer " << k << ": " << f.Describe();
+    }
+  }
+  // 4 connections x 2 rounds x (PUB 1 + MPUB 2 + DPUB 1) per topic.
+  for (const auto& t : topics) EXPECT_TRUE(WaitForTopicValue(t, "message_count", 32)) << t;
+  // The same connections go on publishing, one command at a time.
+  for (auto& c : conns) {
+    for (const auto& t : topics) ASSERT_TRUE(IsOk(c.Pub(t, "after")));
+  }
+  for (const auto& t : topics) EXPECT_TRUE(WaitForTopicValue(t, "message_count", 36)) << t;
+  // A publisher that moved can still subscribe (and move again) and receive.
+  TestClient& sub = conns[0];
+  ASSERT_TRUE(IsOk(sub.Sub("pm_sub", "ch")));
+  ASSERT_TRUE(sub.Rdy(1));
+  ASSERT_TRUE(IsOk(conns[1].Pub("pm_sub", "to the subscriber")));
+  Frame f = sub.ReadFrame();
+  auto m = f.AsMessage();
+  ASSERT_TRUE(m) << f.Describe();
+  EXPECT_EQ(m->body, "to the subscriber");
+}
+
 // ---------------------------------------------------------------- IDENTIFY
 
 TEST_F(ProtocolTest, IdentifyWithFeatureNegotiationReturnsJson) {
