@@ -71,23 +71,45 @@ class Ticker {
   std::function<void()> fn_;
 };
 
+namespace detail {
+// One RunSync call, shared by the caller and the work it posted. They agree once, by CAS
+// from kPending, on whether the work runs: it runs only if it starts before the caller gives
+// up, and a caller that gives up while it runs waits for it to finish, because the work may
+// use the caller's locals (callers capture by reference).
+template <class R>
+struct SyncCall {
+  enum State { kPending, kRunning, kAbandoned };
+  std::atomic<State> state{kPending};
+  std::promise<R> promise;
+};
+}  // namespace detail
+
 // Runs f() on the shard and waits for its result from a thread that is not a shard thread
-// (HTTP handlers, start-up, shutdown). Returns nullopt if the shard did not answer in time.
+// (HTTP handlers, start-up, shutdown). Returns nullopt if the shard did not start f in time;
+// f then never runs. If f has started when the timeout expires, waits for it to finish, so
+// f may capture the caller's locals by reference.
 template <class F>
 auto RunSync(Shard& shard, F&& f, std::chrono::milliseconds timeout = std::chrono::seconds(30))
     -> std::optional<std::invoke_result_t<F>> {
   using R = std::invoke_result_t<F>;
+  using Call = detail::SyncCall<R>;
   if (shard.InThread()) return f();
-  auto promise = std::make_shared<std::promise<R>>();
-  auto future = promise->get_future();
-  asio::post(shard.io(), [promise, fn = std::forward<F>(f)]() mutable {
+  auto call = std::make_shared<Call>();
+  auto future = call->promise.get_future();
+  asio::post(shard.io(), [call, fn = std::forward<F>(f)]() mutable {
+    auto pending = Call::kPending;
+    if (!call->state.compare_exchange_strong(pending, Call::kRunning)) return;
     try {
-      promise->set_value(fn());
+      call->promise.set_value(fn());
     } catch (...) {
-      promise->set_exception(std::current_exception());
+      call->promise.set_exception(std::current_exception());
     }
   });
-  if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    auto pending = Call::kPending;
+    if (call->state.compare_exchange_strong(pending, Call::kAbandoned)) return std::nullopt;
+    future.wait();
+  }
   return future.get();
 }
 

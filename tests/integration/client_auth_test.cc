@@ -1,14 +1,12 @@
 // The client library and qctl against a qd that requires AUTH (--auth-http-address, with the
 // auth server in this test process): the secret goes in Options::auth_secret, or in qctl as
 // go-nsq's `--consumer-opt auth_secret,<secret>` / `--producer-opt auth_secret,<secret>`.
-#include <mutex>
-#include <set>
-
 #include "q/consumer.h"
 #include "q/producer.h"
 #include "tests/integration/fake_auth_server.h"
 #include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
+#include "tests/integration/received_bodies.h"
 
 namespace q::test {
 namespace {
@@ -29,21 +27,13 @@ TEST_F(ClientAuthTest, ProducerAndConsumerAuthenticateWithTheirSecret) {
   Status published = producer.Publish("allowed", "hello").get();
   ASSERT_TRUE(published.ok()) << published.message();
 
-  std::mutex mu;
-  std::set<std::string> got;
+  ReceivedBodies got;
   Consumer::Options co;
   co.auth_secret = "good";
-  Consumer consumer("allowed", "c", [&](Delivery& m) {
-    std::lock_guard lock(mu);
-    got.insert(m.body());
-    return true;
-  }, co);
+  Consumer consumer("allowed", "c", [&](Delivery& m) { return got.Add(m.body()); }, co);
   Status s = consumer.ConnectToQd(Addr());
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu);
-    return got.count("hello") == 1;
-  }, 10s));
+  EXPECT_TRUE(got.WaitForBodies({"hello"}, 10s));
   consumer.Stop();
   json c = ChannelStats("allowed", "c");
   ASSERT_EQ(c["clients"].size(), 0u) << "the consumer closed";

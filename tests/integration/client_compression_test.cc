@@ -1,13 +1,11 @@
 // The client library's stream compression (IDENTIFY snappy / deflate) against a real qd:
 // many messages and a large one each way, qd's /stats naming the codec, qctl's go-nsq keys,
 // and a qd that does not grant it.
-#include <mutex>
-#include <set>
-
 #include "q/consumer.h"
 #include "q/producer.h"
 #include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
+#include "tests/integration/received_bodies.h"
 
 namespace q::test {
 namespace {
@@ -25,34 +23,24 @@ class ClientCompressionTest : public QdFixture {
     std::vector<std::future<Status>> results;
     for (int i = 0; i < 500; ++i) results.push_back(producer.Publish(topic, "message " + std::to_string(i)));
     results.push_back(producer.Publish(topic, std::string(512 * 1024, 'z')));
-    for (auto& f : results) {
-      ASSERT_EQ(f.wait_for(20s), std::future_status::ready);
-      Status s = f.get();
-      ASSERT_TRUE(s.ok()) << s.message();
-    }
-    std::mutex mu;
-    std::multiset<std::string> got;
+    ASSERT_TRUE(AllPublished(results, 20s));
+    ReceivedBodies got;
     Consumer::Options co;
     codec(&co);
     co.max_in_flight = 50;
     Consumer consumer(topic, "c", [&](Delivery& m) {
-      std::lock_guard lock(mu);
-      got.insert(m.body().size() > 1000 ? (m.body() == std::string(512 * 1024, 'z') ? "big" : "damaged") : m.body());
-      return true;
+      return got.Add(m.body().size() > 1000 ? (m.body() == std::string(512 * 1024, 'z') ? "big" : "damaged") : m.body());
     }, co);
     Status s = consumer.ConnectToQd(Addr());
     ASSERT_TRUE(s.ok()) << s.message();
-    EXPECT_TRUE(WaitFor([&] {
-      std::lock_guard lock(mu);
-      return got.size() >= 501;
-    }, 20s));
+    EXPECT_TRUE(got.WaitForCount(501, 20s));
     json c = ChannelStats(topic, "c");
     ASSERT_EQ(c["clients"].size(), 1u) << c.dump();
     EXPECT_EQ(c["clients"][0][stats_key], true) << c.dump();
     consumer.Stop();
-    EXPECT_EQ(got.count("big"), 1u);
-    EXPECT_EQ(got.count("damaged"), 0u);
-    for (int i = 0; i < 500; i += 49) EXPECT_EQ(got.count("message " + std::to_string(i)), 1u) << i;
+    EXPECT_EQ(got.count("big"), 1);
+    EXPECT_EQ(got.count("damaged"), 0);
+    for (int i = 0; i < 500; i += 49) EXPECT_EQ(got.count("message " + std::to_string(i)), 1) << i;
   }
 };
 

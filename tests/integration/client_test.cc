@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <set>
 
@@ -13,26 +12,10 @@
 #include "q/producer.h"
 #include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
+#include "tests/integration/received_bodies.h"
 
 namespace q::test {
 namespace {
-
-// Collects what a consumer's handler saw (thread-safe).
-struct Received {
-  std::mutex mu;
-  std::map<std::string, int> bodies;  // body -> times seen with a FIN
-  int duplicates = 0;
-
-  bool Add(const std::string& body) {
-    std::lock_guard lock(mu);
-    if (++bodies[body] > 1) ++duplicates;
-    return true;
-  }
-  size_t distinct() {
-    std::lock_guard lock(mu);
-    return bodies.size();
-  }
-};
 
 class ClientTest : public QdFixture {
  protected:
@@ -52,24 +35,22 @@ TEST_F(ClientTest, PubMpubDpubEachReceivedExactlyOnce) {
   for (int i = 0; i < 100; ++i) {
     results.push_back(producer.DeferredPublish("t", 100ms, "m" + std::to_string(n++)));
   }
-  for (auto& f : results) {
-    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
-    Status s = f.get();
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
+  ASSERT_TRUE(AllPublished(results, 10s));
 
-  Received got;
+  ReceivedBodies got;
   Consumer::Options o;
   o.max_in_flight = 50;
   o.concurrency = 4;
   Consumer consumer("t", "c", [&](Delivery& m) { return got.Add(m.body()); }, o);
   Status s = consumer.ConnectToQd(Addr());
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(WaitFor([&] { return got.distinct() == 1000; }, 20s)) << got.distinct();
+  std::vector<std::string> all;
+  for (int i = 0; i < 1000; ++i) all.push_back("m" + std::to_string(i));
+  EXPECT_TRUE(got.WaitForBodies(all, 20s)) << got.distinct();
   EXPECT_TRUE(WaitForChannelValue("t", "c", "in_flight_count", 0));
   consumer.Stop();
-  EXPECT_EQ(got.duplicates, 0);
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(got.bodies["m" + std::to_string(i)], 1) << i;
+  EXPECT_EQ(got.duplicates(), 0u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(got.count(all[i]), 1) << i;
   EXPECT_EQ(consumer.stats().finished, 1000u);
   EXPECT_EQ(consumer.stats().requeued, 0u);
   json c = ChannelStats("t", "c");
@@ -78,7 +59,7 @@ TEST_F(ClientTest, PubMpubDpubEachReceivedExactlyOnce) {
 }
 
 TEST_F(ClientTest, TwoConsumersShareAChannelWithoutDuplicates) {
-  Received got;
+  ReceivedBodies got;
   std::atomic<int> per[2] = {0, 0};
   Consumer::Options o;
   o.max_in_flight = 5;
@@ -90,10 +71,10 @@ TEST_F(ClientTest, TwoConsumersShareAChannelWithoutDuplicates) {
   std::vector<std::string> bodies;
   for (int i = 0; i < 500; ++i) bodies.push_back(std::to_string(i));
   ASSERT_TRUE(producer.MultiPublish("t", bodies).get().ok());
-  EXPECT_TRUE(WaitFor([&] { return got.distinct() == 500; }, 20s)) << got.distinct();
+  EXPECT_TRUE(got.WaitForBodies(bodies, 20s)) << got.distinct();
   a.Stop();
   b.Stop();
-  EXPECT_EQ(got.duplicates, 0);
+  EXPECT_EQ(got.duplicates(), 0u);
   EXPECT_EQ(per[0] + per[1], 500);
   std::cout << "[ info ] consumer a got " << per[0] << ", b got " << per[1] << "\n";
 }
@@ -193,7 +174,7 @@ TEST_F(ClientTest, BatchedPublishesArriveInOrder) {
   Producer producer(Addr(), po);
   std::vector<std::future<Status>> fs;
   for (int i = 0; i < 300; ++i) fs.push_back(producer.Publish("t", std::to_string(i)));
-  for (auto& f : fs) ASSERT_TRUE(f.get().ok());
+  ASSERT_TRUE(AllPublished(fs, 20s));
   std::mutex mu;
   std::vector<std::string> order;
   Consumer consumer("t", "c", [&](Delivery& m) {

@@ -3,32 +3,16 @@
 // certificate for --tls-client-auth-policy=require-verify, and the failures a user must be
 // told about (an untrusted certificate, a qd without TLS, plain TCP to --tls-required).
 #include <csignal>
-#include <mutex>
-#include <set>
 
 #include "q/consumer.h"
 #include "q/producer.h"
 #include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
+#include "tests/integration/received_bodies.h"
 #include "tests/integration/tls_client.h"
 
 namespace q::test {
 namespace {
-
-// Collects bodies a consumer's handler saw.
-struct Seen {
-  std::mutex mu;
-  std::multiset<std::string> bodies;
-  bool Add(const std::string& b) {
-    std::lock_guard lock(mu);
-    bodies.insert(b);
-    return true;
-  }
-  size_t size() {
-    std::lock_guard lock(mu);
-    return bodies.size();
-  }
-};
 
 TlsOptions TrustTestCa() {
   TlsOptions t;
@@ -61,13 +45,9 @@ TEST_F(ClientTlsTest, PublishAndConsumeOverVerifiedTls) {
   std::vector<std::future<Status>> results;
   for (int i = 0; i < 2000; ++i) results.push_back(producer.Publish("t", "m" + std::to_string(i)));
   results.push_back(producer.Publish("t", std::string(1 << 20, 'x')));
-  for (auto& f : results) {
-    ASSERT_EQ(f.wait_for(20s), std::future_status::ready);
-    Status s = f.get();
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
+  ASSERT_TRUE(AllPublished(results, 20s));
 
-  Seen seen;
+  ReceivedBodies seen;
   Consumer::Options co;
   co.tls = TrustTestCa();
   co.max_in_flight = 100;
@@ -75,14 +55,14 @@ TEST_F(ClientTlsTest, PublishAndConsumeOverVerifiedTls) {
   Consumer consumer("t", "c", [&](Delivery& m) { return seen.Add(m.body().size() > 100 ? "big" : m.body()); }, co);
   Status s = consumer.ConnectToQd(Addr());
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(WaitFor([&] { return seen.size() >= 2001; }, 30s)) << seen.size();
+  EXPECT_TRUE(seen.WaitForCount(2001, 30s)) << seen.size();
   json c = ChannelStats("t", "c");
   ASSERT_EQ(c["clients"].size(), 1u) << c.dump();
   EXPECT_EQ(c["clients"][0]["tls"], true);
   EXPECT_TRUE(WaitForChannelValue("t", "c", "in_flight_count", 0));
   consumer.Stop();
-  EXPECT_EQ(seen.bodies.count("big"), 1u);
-  for (int i = 0; i < 2000; i += 199) EXPECT_EQ(seen.bodies.count("m" + std::to_string(i)), 1u) << i;
+  EXPECT_EQ(seen.count("big"), 1);
+  for (int i = 0; i < 2000; i += 199) EXPECT_EQ(seen.count("m" + std::to_string(i)), 1) << i;
 }
 
 TEST_F(ClientTlsTest, UntrustedCertificateOrPlainTcpFailsWithTheReason) {
@@ -127,20 +107,20 @@ TEST_F(ClientTlsTest, SnappyOverTls) {
   Producer producer(Addr(), po);
   Status s = producer.Publish("t", std::string(100 * 1024, 'q')).get();
   ASSERT_TRUE(s.ok()) << s.message();
-  Seen seen;
+  ReceivedBodies seen;
   Consumer::Options co;
   co.tls = TrustTestCa();
   co.snappy = true;
   Consumer consumer("t", "c", [&](Delivery& m) { return seen.Add(m.body()); }, co);
   s = consumer.ConnectToQd(Addr());
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(WaitFor([&] { return seen.size() >= 1; }, 10s));
+  EXPECT_TRUE(seen.WaitForCount(1, 10s));
   json c = ChannelStats("t", "c");
   ASSERT_EQ(c["clients"].size(), 1u) << c.dump();
   EXPECT_EQ(c["clients"][0]["tls"], true);
   EXPECT_EQ(c["clients"][0]["snappy"], true);
   consumer.Stop();
-  EXPECT_EQ(seen.bodies.count(std::string(100 * 1024, 'q')), 1u);
+  EXPECT_EQ(seen.count(std::string(100 * 1024, 'q')), 1);
 }
 
 class ClientCertTest : public ClientTlsTest {

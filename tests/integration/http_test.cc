@@ -151,6 +151,22 @@ TEST_F(HttpTest, InfoReportsVersionPortsAndLimits) {
   EXPECT_TRUE(j["hostname"].is_string());
 }
 
+// nsqd's /info has no https_port (that is only in the TLS_REQUIRED answer, see tls_test.cc);
+// its topology fields echo the flags.
+class HttpTopologyTest : public HttpTest {
+ protected:
+  std::vector<std::string> Flags() const override { return {"--topology-zone=zone-a", "--topology-region=region-1"}; }
+};
+
+TEST_F(HttpTopologyTest, InfoReportsTheTopologyFlags) {
+  auto r = Get("/info");
+  ASSERT_TRUE(r) << Describe(r);
+  ASSERT_EQ(r->status, 200) << Describe(r);
+  json j = json::parse(r->body, nullptr, false);
+  EXPECT_EQ(j["topology_zone"], "zone-a") << r->body;
+  EXPECT_EQ(j["topology_region"], "region-1") << r->body;
+}
+
 // ---------------------------------------------------------------- /pub
 
 TEST_F(HttpTest, PubPublishesMessageToSubscriber) {

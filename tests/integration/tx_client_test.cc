@@ -10,32 +10,12 @@
 #include "q/transaction_producer.h"
 #include "tests/integration/qctl_runner.h"
 #include "tests/integration/qd_fixture.h"
+#include "tests/integration/received_bodies.h"
 
 namespace q::test {
 namespace {
 
 using Outcome = TransactionProducer::Outcome;
-
-// What consumers of one channel saw (thread-safe).
-struct Seen {
-  std::mutex mu;
-  std::map<std::string, int> bodies;
-  void Add(const std::string& b) {
-    std::lock_guard lock(mu);
-    ++bodies[b];
-  }
-  int count(const std::string& b) {
-    std::lock_guard lock(mu);
-    auto it = bodies.find(b);
-    return it == bodies.end() ? 0 : it->second;
-  }
-  size_t total() {
-    std::lock_guard lock(mu);
-    size_t n = 0;
-    for (auto& [b, c] : bodies) n += static_cast<size_t>(c);
-    return n;
-  }
-};
 
 // The check-backs a check function got, and what it answers: a script of states per txid
 // (the last one repeats), kUnknown for a txid without a script.
@@ -90,7 +70,7 @@ class TxClientTest : public QdFixture {
   }
 
   std::unique_ptr<Consumer> Consume(const std::string& topic, const std::string& channel,
-                                    Seen* seen) {
+                                    ReceivedBodies* seen) {
     auto c = std::make_unique<Consumer>(topic, channel, [seen](Delivery& m) {
       seen->Add(std::string(m.body()));
       return true;
@@ -145,10 +125,10 @@ TEST_F(TxClientTest, CommitIsInvisibleUntilCommittedThenDeliveredToEachChannelOn
   EXPECT_FALSE(r.txid.empty());
   EXPECT_EQ(depth_during, 0);
 
-  Seen billing, shipping;
+  ReceivedBodies billing, shipping;
   auto c1 = Consume("orders", "billing", &billing);
   auto c2 = Consume("orders", "shipping", &shipping);
-  EXPECT_TRUE(WaitFor([&] { return billing.total() == 1 && shipping.total() == 1; }, 5s));
+  EXPECT_TRUE(WaitFor([&] { return billing.size() == 1 && shipping.size() == 1; }, 5s));
   EXPECT_TRUE(WaitForChannelValue("orders", "billing", "in_flight_count", 0));
   EXPECT_TRUE(WaitForChannelValue("orders", "shipping", "in_flight_count", 0));
   c1->Stop();
@@ -184,7 +164,7 @@ TEST_F(TxClientTest, RollbackIsNeverVisibleAndCannotBeCommittedAfterwards) {
                             [](const std::string&) { return TransactionState::kCommit; });
   EXPECT_EQ(next.outcome, Outcome::kCommitted) << next.status.message();
 
-  Seen billing;
+  ReceivedBodies billing;
   auto c = Consume("orders", "billing", &billing);
   EXPECT_TRUE(WaitFor([&] { return billing.count("order 1003") == 1; }, 5s));
   c->Stop();
@@ -203,7 +183,7 @@ TEST_F(TxClientTest, UnknownThenCheckBackAnsweredCommitByTheCheckFunction) {
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.outcome, Outcome::kPending);
 
-  Seen billing;
+  ReceivedBodies billing;
   auto c = Consume("orders", "billing", &billing);
   EXPECT_TRUE(WaitFor([&] { return billing.count("order 2001") == 1; }, 5s));
   c->Stop();
@@ -228,7 +208,7 @@ TEST_F(TxClientTest, CheckFunctionAnswersUnknownThenCommit) {
       "o-3001");
   ASSERT_EQ(r.outcome, Outcome::kPending) << r.status.message();
 
-  Seen billing;
+  ReceivedBodies billing;
   auto c = Consume("orders", "billing", &billing);
   EXPECT_TRUE(WaitFor([&] { return billing.count("order 3001") == 1; }, 5s));
   c->Stop();
@@ -255,7 +235,7 @@ TEST_F(TxClientTest, ProducerStoppedBeforeCommitIsCommittedByItsSuccessor) {
   CheckScript script;
   script.Answer(r.txid, {TransactionState::kCommit});
   TransactionProducer successor(Addr(), "orders-svc", script.Function(), FastOptions());
-  Seen billing;
+  ReceivedBodies billing;
   auto c = Consume("orders", "billing", &billing);
   EXPECT_TRUE(WaitFor([&] { return billing.count("order 4001") == 1; }, 5s));
   c->Stop();
