@@ -3,38 +3,19 @@
 #include <malloc.h>
 
 #include <cstdio>
-#include <string>
-
-#ifdef Q_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#endif
 
 #include "common/daemon_signals.h"
 #include "common/log.h"
 #include "qd/options.h"
 #include "qd/qd.h"
 
-// The allocator qd runs on, for its start-up line (CMake's Q_MALLOC).
-static std::string AllocatorName() {
-#ifdef Q_JEMALLOC
-  const char* version = nullptr;
-  size_t size = sizeof(version);
-  if (mallctl("version", &version, &size, nullptr, 0) == 0 && version != nullptr) return std::string("jemalloc ") + version;
-  return "jemalloc";
-#else
-  return "system malloc";
-#endif
-}
-
 int main(int argc, char** argv) {
-#ifndef Q_JEMALLOC
   // Message bodies and a consumer's output buffer (megabytes while it drains a backlog) are
   // allocated and freed in waves; with glibc's defaults each wave gave memory back to the
   // kernel (heap trim, munmap) and the next one page-faulted it in again. Measured draining
   // 1 KB messages from disk: 29k -> 6k page faults and 142k -> 197k msg/s; peak RSS 45 -> 47 MB.
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 8 << 20);
-#endif
   auto parsed = q::ParseOptions(argc, argv);
   if (!parsed.options) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
@@ -47,7 +28,6 @@ int main(int argc, char** argv) {
   for (const auto& flag : options.not_yet_supported)
     LOG_WARN("flag --", flag, " is accepted for nsqd compatibility but its feature is not implemented yet; it has no effect");
 
-  LOG_INFO("qd: allocator ", AllocatorName());
   q::TerminationSignals signals;  // before any thread starts
 
   q::Qd qd(std::move(options));

@@ -4,7 +4,7 @@ set -euo pipefail
 # openssl: the TLS tests make their certificates; prometheus: its promtool lints /metrics.
 pkgs=(build-essential cmake ninja-build pkg-config
       libasio-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
-      libgtest-dev googletest libbenchmark-dev libsnappy-dev zlib1g-dev libjemalloc-dev libssl-dev openssl prometheus
+      libgtest-dev googletest libbenchmark-dev libsnappy-dev zlib1g-dev libssl-dev openssl prometheus
       nodejs npm curl chromium)
 missing=()
 for p in "${pkgs[@]}"; do
