@@ -165,6 +165,8 @@ TEST_F(HttpTopologyTest, InfoReportsTheTopologyFlags) {
   json j = json::parse(r->body, nullptr, false);
   EXPECT_EQ(j["topology_zone"], "zone-a") << r->body;
   EXPECT_EQ(j["topology_region"], "region-1") << r->body;
+  // They do what they do in nsqd, so qd does not warn that they have no effect.
+  EXPECT_EQ(qd_->log().find("it has no effect"), std::string::npos) << qd_->log();
 }
 
 // ---------------------------------------------------------------- /pub
