@@ -401,7 +401,8 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
 }
 
 asio::awaitable<bool> ProtocolV2::FollowTopic(ClientV2& c, const std::string& topic_name) {
-  if (c.followed_topic_ || c.state_ == State::kSubscribed || !c.tx_group_.empty()) co_return false;
+  // A subscriber, even after CLS, stays with its channel: its FINs must run on that thread.
+  if (c.followed_topic_ || c.state_ != State::kInit || c.channel_ != nullptr || !c.tx_group_.empty()) co_return false;
   c.followed_topic_ = true;
   Shard& target = c.qd_.ShardFor(topic_name);
   if (&target == c.shard_) co_return false;

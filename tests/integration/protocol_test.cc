@@ -219,6 +219,27 @@ TEST_F(PublisherMoveTest, PipelinedPublishesToManyTopicsSurviveTheMove) {
   EXPECT_EQ(m->body, "to the subscriber");
 }
 
+// A subscriber that sent CLS still finishes its in-flight messages; publishing from it
+// must not take it away from its channel's thread (it does not follow a topic).
+TEST_F(PublisherMoveTest, ClosingSubscriberThatPublishesStillFinishesItsMessages) {
+  TestClient sub = NewClient();
+  ASSERT_TRUE(IsOk(sub.Sub("pm_sub_t", "ch")));
+  ASSERT_TRUE(sub.Rdy(1));
+  TestClient pub = NewClient();
+  ASSERT_TRUE(IsOk(pub.Pub("pm_sub_t", "in flight")));
+  ReceivedMessage m;
+  ASSERT_TRUE(sub.ReadMessage(&m));
+  ASSERT_TRUE(IsResponse(sub.Cls(), "CLOSE_WAIT"));
+  // Topics on every shard, so one of them is on another shard than pm_sub_t.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(IsOk(sub.Pub("pm_other_" + std::to_string(i), "x")));
+  ASSERT_TRUE(sub.Fin(m.id));
+  EXPECT_TRUE(IsOk(sub.Pub("pm_other_0", "after FIN"))) << "FIN after CLS must succeed";
+  EXPECT_TRUE(WaitForChannelValue("pm_sub_t", "ch", "in_flight_count", 0)) << ChannelStats("pm_sub_t", "ch");
+  EXPECT_TRUE(WaitForChannelValue("pm_sub_t", "ch", "depth", 0)) << ChannelStats("pm_sub_t", "ch");
+  json c = ChannelStats("pm_sub_t", "ch");
+  EXPECT_EQ(Val(c, "timeout_count", -1), 0) << c;
+}
+
 // ---------------------------------------------------------------- IDENTIFY
 
 TEST_F(ProtocolTest, IdentifyWithFeatureNegotiationReturnsJson) {
