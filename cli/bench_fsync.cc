@@ -47,12 +47,11 @@ constexpr Method kMethods[] = {
 
 constexpr size_t kAlign = 4096;
 
+// Microseconds per durable write, sorted once measured.
 struct Latencies {
   std::vector<double> us;
   double Percentile(double p) const {
-    std::vector<double> s = us;
-    std::sort(s.begin(), s.end());
-    return s[std::min(s.size() - 1, static_cast<size_t>(p * static_cast<double>(s.size())))];
+    return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))];
   }
   double Mean() const {
     double sum = 0;
@@ -104,6 +103,7 @@ bool Measure(const FsyncOptions& o, const Method& m, Latencies* out, std::string
   }
   ::close(fd);
   ::unlink(file.c_str());
+  std::sort(out->us.begin(), out->us.end());
   return ok;
 }
 
@@ -126,8 +126,9 @@ int RunFsync(const FsyncOptions& o) {
       continue;
     }
     ++measured;
-    std::printf("%-46s %9.1f %9.1f %9.1f %9.1f  %.0f msg/s\n", m.name, l.Mean(), l.Percentile(0.5),
-                l.Percentile(0.99), l.Percentile(1.0), o.producers * 1e6 / l.Mean());
+    double mean = l.Mean();
+    std::printf("%-46s %9.1f %9.1f %9.1f %9.1f  %.0f msg/s\n", m.name, mean, l.Percentile(0.5),
+                l.Percentile(0.99), l.Percentile(1.0), o.producers * 1e6 / mean);
     std::fflush(stdout);
   }
   if (measured == 0) return Fail("bench", "no method could write in " + o.path);

@@ -140,9 +140,8 @@ asio::awaitable<void> ClientV2::CommandLoop() {
     } else {
       outcome = ProtocolV2::ExecSync(*this, params);
     }
-    if (outcome.moved) {
-      Shard* target = move_target_;
-      move_target_ = nullptr;
+    if (outcome.moved_to) {
+      Shard* target = outcome.moved_to;
       int fd = moving_fd_;
       moving_fd_ = -1;
       // Hand over only after every handler already queued here for this connection (a

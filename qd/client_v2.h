@@ -105,7 +105,7 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   // Input from the socket through the layers into read_buf_. False on a layer error.
   bool DecodeInput(std::string_view received);
 
-  // Moving to another shard (SUB of a topic owned elsewhere, a publisher's first PUB).
+  // Moving to another shard (SUB of a topic owned elsewhere, a publisher's first publish).
   asio::awaitable<void> WaitWritesIdle();
   void DetachFromShard();
   void AttachToShard(Shard& shard, int fd);
@@ -158,7 +158,6 @@ class ClientV2 final : public Subscriber, public std::enable_shared_from_this<Cl
   std::shared_ptr<Topic> topic_;
   Channel* channel_ = nullptr;
   std::string pending_channel_;  // SUB in progress across a move
-  Shard* move_target_ = nullptr;  // where a move (SUB, or a publisher's first PUB) goes
   bool followed_topic_ = false;   // a publisher moves to a topic's shard at most once
   int64_t ready_count_ = 0, in_flight_count_ = 0, message_count_ = 0, finish_count_ = 0,
           requeue_count_ = 0;

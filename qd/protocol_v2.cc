@@ -395,24 +395,22 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Sub(ClientV2& c, Params p) {
   // threads. Pipelined commands already read stay in the read buffer and go along.
   co_await c.WaitWritesIdle();
   if (c.closed_) co_return Ok();
-  c.move_target_ = &topic->shard();
   c.DetachFromShard();
-  co_return Outcome{std::nullopt, true};
+  co_return Outcome{std::nullopt, &topic->shard()};
 }
 
-asio::awaitable<bool> ProtocolV2::FollowTopic(ClientV2& c, const std::string& topic_name) {
+asio::awaitable<Shard*> ProtocolV2::FollowTopic(ClientV2& c, const std::string& topic_name) {
   // A subscriber, even after CLS, stays with its channel: its FINs must run on that thread.
-  if (c.followed_topic_ || c.state_ != State::kInit || c.channel_ != nullptr || !c.tx_group_.empty()) co_return false;
+  if (c.followed_topic_ || c.state_ != State::kInit || c.channel_ != nullptr || !c.tx_group_.empty()) co_return nullptr;
   c.followed_topic_ = true;
   Shard& target = c.qd_.ShardFor(topic_name);
-  if (&target == c.shard_) co_return false;
+  if (&target == c.shard_) co_return nullptr;
   co_await c.WaitWritesIdle();
-  if (c.closed_) co_return false;
+  if (c.closed_) co_return nullptr;
   // Nothing of this command was consumed after its line: rewinding runs it again there.
   c.read_pos_ = c.command_pos_;
-  c.move_target_ = &target;
   c.DetachFromShard();
-  co_return true;
+  co_return &target;
 }
 
 ProtocolV2::Outcome ProtocolV2::FinishSub(ClientV2& c) {
@@ -457,7 +455,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Pub(ClientV2& c, Params p) {
   if (p.size() < 2) co_return Fatal("E_INVALID", "PUB insufficient number of parameters");
   std::string topic(p[1]);
   if (!IsValidTopicName(topic)) co_return Fatal("E_BAD_TOPIC", "PUB topic name " + Quote(topic) + " is not valid");
-  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
+  if (Shard* to = co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, to};
   Body body;
   if (auto e = co_await ReadMessageBody(c, "PUB", &body)) co_return Outcome{e};
   std::vector<Body> bodies{std::move(body)};
@@ -474,7 +472,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Dpub(ClientV2& c, Params p) {
   int64_t max_ms = Ms(c.qd_.options().max_req_timeout);
   if (*ms > static_cast<uint64_t>(max_ms))
     co_return Fatal("E_INVALID", "DPUB timeout " + std::string(p[2]) + " out of range 0-" + std::to_string(max_ms));
-  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
+  if (Shard* to = co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, to};
   Body body;
   if (auto e = co_await ReadMessageBody(c, "DPUB", &body)) co_return Outcome{e};
   std::vector<Body> bodies{std::move(body)};
@@ -489,7 +487,7 @@ asio::awaitable<ProtocolV2::Outcome> ProtocolV2::Mpub(ClientV2& c, Params p) {
   // The doubled code is nsqd's own text; clients only read the prefix.
   if (!IsValidTopicName(topic))
     co_return Fatal("E_BAD_TOPIC", "E_BAD_TOPIC MPUB topic name " + Quote(topic) + " is not valid");
-  if (co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, true};
+  if (Shard* to = co_await FollowTopic(c, topic)) co_return Outcome{std::nullopt, to};
   const Options& o = c.qd_.options();
   if (auto e = co_await CheckAuth(c, "MPUB", topic, "")) co_return Outcome{e};
   // nsqd creates the topic before reading the body, so even a refused MPUB leaves it.

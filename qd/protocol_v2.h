@@ -17,7 +17,7 @@ class ProtocolV2 {
 
   struct Outcome {
     std::optional<ClientError> error;  // sent to the client; fatal ones close it
-    bool moved = false;                // the connection continues on another shard
+    Shard* moved_to = nullptr;         // the connection continues on this shard
   };
 
   // Commands that neither read a body nor leave the shard run without a coroutine frame.
@@ -40,8 +40,8 @@ class ProtocolV2 {
   static asio::awaitable<Outcome> Sub(ClientV2& c, Params p);
   // A publisher follows the first topic it publishes to onto that topic's shard, as a
   // subscriber does, so its publishes stop crossing threads twice (see docs/architecture.md).
-  // True when the connection is moving: the current command runs again there.
-  static asio::awaitable<bool> FollowTopic(ClientV2& c, const std::string& topic_name);
+  // The shard the connection is moving to (the current command runs again there), or null.
+  static asio::awaitable<Shard*> FollowTopic(ClientV2& c, const std::string& topic_name);
   static asio::awaitable<Outcome> Pub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Mpub(ClientV2& c, Params p);
   static asio::awaitable<Outcome> Dpub(ClientV2& c, Params p);

@@ -60,7 +60,7 @@ asio::awaitable<TopicAnswer<R>> RunHere(std::shared_ptr<Topic> topic, F work, bo
 // From a connection's coroutine: runs work(topic, &error) on the topic's shard and answers,
 // after the group commit when await_durable is set and the topic is durable. A connection
 // that already lives on the topic's shard (subscribers, and publishers after their first
-// PUB) runs it without a hop.
+// publish) runs it without a hop.
 template <class F, class R = std::invoke_result_t<F&, Topic&, std::string*>>
 asio::awaitable<TopicAnswer<R>> RunOnTopicShard(std::shared_ptr<Topic> topic, F work, bool await_durable) {
   if (topic->shard().InThread() && !(await_durable && topic->durable_publish())) {

@@ -222,8 +222,7 @@ TEST_F(PublisherMoveTest, PipelinedPublishesToManyTopicsSurviveTheMove) {
 // A subscriber that sent CLS still finishes its in-flight messages; publishing from it
 // must not take it away from its channel's thread (it does not follow a topic).
 TEST_F(PublisherMoveTest, ClosingSubscriberThatPublishesStillFinishesItsMessages) {
-  TestClient sub = NewClient();
-  ASSERT_TRUE(IsOk(sub.Sub("pm_sub_t", "ch")));
+  TestClient sub = NewSubscriber("pm_sub_t", "ch");
   ASSERT_TRUE(sub.Rdy(1));
   TestClient pub = NewClient();
   ASSERT_TRUE(IsOk(pub.Pub("pm_sub_t", "in flight")));
